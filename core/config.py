@@ -1,0 +1,139 @@
+"""`appconnect.toml`: which connector, which CRM, which App Connect user.
+
+Every key is optional: with no file at all the harness runs the built-in `fixture` connector
+against the embedded fixture CRM. Unknown keys and wrong types are errors naming the key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from appconnect.core.errors import ConfigError
+from appconnect.core.home import CONFIG_ENV
+
+CONFIG_FILE = "appconnect.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CRMConfig(_Section):
+    #: Base URL of the CRM API; unset means the embedded fixture CRM, in-process.
+    url: str | None = None
+    #: The CRM credential. Prefer `api_key_env` so the secret stays out of the file.
+    api_key: str | None = Field(default=None, repr=False)
+    api_key_env: str | None = None
+    timeout: float = Field(default=10.0, gt=0)
+
+    def resolved_api_key(self) -> str | None:
+        if self.api_key_env:
+            value = os.environ.get(self.api_key_env)
+            if not value:
+                raise ConfigError(
+                    f"environment variable {self.api_key_env} is not set", "crm.api_key_env"
+                )
+            return value
+        return self.api_key
+
+
+class ConnectorConfig(_Section):
+    name: str = "fixture"
+    #: What the built-in connector's getLogFormatType returns.
+    log_format: str = "text/plain"
+
+
+class UserConfig(_Section):
+    #: Pin the App Connect user id; by default it comes from the connector's getUserInfo.
+    id: str | None = None
+    platform: str | None = None
+    #: App Connect's `users.timezoneOffset` ("-08:00", "-7", "330"); default: from the CRM.
+    timezone_offset: str | None = None
+    #: App Connect's `users.userSettings`: `{key = {value = ...}}`, or the `key = value` shorthand.
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("timezone_offset", mode="before")
+    @classmethod
+    def _offset_as_text(cls, value: object) -> object:
+        # App Connect stores the offset as a string column; accept a TOML number too.
+        return (
+            str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+        )
+
+    @field_validator("settings")
+    @classmethod
+    def _wrap_values(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return {
+            key: item if isinstance(item, Mapping) and "value" in item else {"value": item}
+            for key, item in value.items()
+        }
+
+
+class IdentityConfig(_Section):
+    """Who the RingCentral user is, as App Connect's client sends it (ref §3.2 step 2)."""
+
+    extension_number: str = ""
+    hashed_extension_id: str = ""
+    rc_extension_id: str = ""
+    account_id: str = ""
+    hash_key: str = Field(default="", repr=False)
+
+
+class HarnessConfig(_Section):
+    crm: CRMConfig = CRMConfig()
+    connector: ConnectorConfig = ConnectorConfig()
+    user: UserConfig = UserConfig()
+    identity: IdentityConfig = IdentityConfig()
+    #: Synchronous call plugins, as `module:callable`, run in order on every create and update.
+    plugins: list[str] = Field(default_factory=list)
+
+    @property
+    def platform(self) -> str:
+        return self.user.platform or self.connector.name
+
+
+def find_config_file(explicit: Path | None) -> Path | None:
+    """`--config`, then `$APPCONNECT_CONFIG`, then `./appconnect.toml`; None when there is none."""
+    if explicit is not None:
+        return explicit
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env)
+    default = Path.cwd() / CONFIG_FILE
+    return default if default.is_file() else None
+
+
+def load_config(explicit: Path | None = None) -> tuple[HarnessConfig, Path | None]:
+    path = find_config_file(explicit)
+    if path is None:
+        return HarnessConfig(), None
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("config file not found", str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config: {exc}", str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}", str(path)) from None
+    return parse_config(data, str(path)), path
+
+
+def parse_config(data: Mapping[str, Any], where: str) -> HarnessConfig:
+    try:
+        return HarnessConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_first_problem(exc), where) from None
+
+
+def _first_problem(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    key = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "extra_forbidden":
+        return f"unknown key '{key}'"
+    return f"'{key}': {error['msg']}"

@@ -1,0 +1,53 @@
+"""Typed errors raised by core; the CLI turns each into one `Error: ...` line and an exit code."""
+
+from __future__ import annotations
+
+
+class HarnessError(Exception):
+    """Base class. `where` names the file, key, session or URL the problem is about."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, where: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.where})" if self.where else self.message
+
+
+class ConfigError(HarnessError):
+    """The configuration file is missing, unreadable or invalid."""
+
+
+class FixtureError(HarnessError):
+    """A call fixture is missing or invalid."""
+
+
+class UnknownSession(HarnessError):
+    """No callLogs row exists for the given session id."""
+
+
+class BadInput(HarnessError):
+    """A command-line value that cannot be used."""
+
+
+class StoreError(HarnessError):
+    """The SQLite store could not be opened or migrated."""
+
+
+class ConnectError(HarnessError):
+    """The CRM user could not be connected (bad credential, CRM unreachable)."""
+
+
+class ConnectorError(HarnessError):
+    """The connector or the CRM behind it failed in a way the flow cannot report as a message."""
+
+    exit_code = 1
+
+
+class CheckFailed(HarnessError):
+    """A check ran and found problems."""
+
+    exit_code = 1

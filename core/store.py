@@ -1,0 +1,288 @@
+"""The local SQLite store: App Connect's `users` and `callLogs` tables (ref §4).
+
+Column names, the callLogs primary key and the identity filter are App Connect's, so a row
+here means what the same row means in a connector server's database. The schema version lives
+in `PRAGMA user_version`; `MIGRATIONS[n]` takes a store from version n to n + 1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from appconnect.connectors.contract import CallLogRecord, User
+from appconnect.core.errors import StoreError
+
+CALL_LOG_COLUMNS = (
+    "id",
+    "sessionId",
+    "extensionNumber",
+    "hashedExtensionId",
+    "platform",
+    "thirdPartyLogId",
+    "userId",
+    "contactId",
+    "createdAt",
+    "updatedAt",
+)
+USER_COLUMNS = (
+    "id",
+    "rcAccountId",
+    "hostname",
+    "timezoneName",
+    "timezoneOffset",
+    "platform",
+    "accessToken",
+    "refreshToken",
+    "tokenExpiry",
+    "platformAdditionalInfo",
+    "hashedRcExtensionId",
+    "userSettings",
+)
+_JSON_USER_COLUMNS = ("platformAdditionalInfo", "userSettings")
+
+
+def _v1(conn: sqlite3.Connection) -> None:
+    # VARCHAR(255) everywhere and the four-column key, as Sequelize creates them upstream.
+    conn.execute(
+        """CREATE TABLE users (
+            id VARCHAR(255) PRIMARY KEY,
+            rcAccountId VARCHAR(255),
+            hostname VARCHAR(255),
+            timezoneName VARCHAR(255),
+            timezoneOffset VARCHAR(255),
+            platform VARCHAR(255),
+            accessToken VARCHAR(2000),
+            refreshToken VARCHAR(2000),
+            tokenExpiry DATETIME,
+            platformAdditionalInfo JSON,
+            hashedRcExtensionId VARCHAR(255),
+            userSettings JSON,
+            createdAt DATETIME NOT NULL,
+            updatedAt DATETIME NOT NULL
+        )"""
+    )
+    conn.execute(
+        """CREATE TABLE callLogs (
+            id VARCHAR(255) NOT NULL,
+            sessionId VARCHAR(255) NOT NULL,
+            extensionNumber VARCHAR(255) NOT NULL DEFAULT '',
+            hashedExtensionId VARCHAR(255) NOT NULL DEFAULT '',
+            platform VARCHAR(255),
+            thirdPartyLogId VARCHAR(255),
+            userId VARCHAR(255),
+            contactId VARCHAR(255),
+            createdAt DATETIME NOT NULL,
+            updatedAt DATETIME NOT NULL,
+            PRIMARY KEY (id, sessionId, extensionNumber, hashedExtensionId)
+        )"""
+    )
+    conn.execute("CREATE INDEX callLogs_sessionId ON callLogs (sessionId)")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def now_timestamp() -> str:
+    """A timestamp in the text form Sequelize writes to SQLite."""
+    moment = datetime.now(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d} +00:00"
+
+
+class Store:
+    """One connection to the store. Writes happen inside `transaction()`."""
+
+    def __init__(self, conn: sqlite3.Connection, where: str) -> None:
+        self._conn = conn
+        self.where = where
+
+    @classmethod
+    def open(cls, path: Path | None) -> Store:
+        """Open (creating and migrating) the store at `path`; None is an in-memory store."""
+        where = str(path) if path else ":memory:"
+        try:
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                # users.accessToken holds CRM credentials: the file is user-only from birth.
+                os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+            conn = sqlite3.connect(where, isolation_level=None, timeout=30)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA busy_timeout = 30000")
+            store = cls(conn, where)
+            store._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the store: {exc}", where) from None
+        except OSError as exc:
+            raise StoreError(f"cannot create the store: {exc.strerror}", where) from None
+        return store
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        version = self.schema_version
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"the store has schema version {version}; this appconnect knows up to "
+                f"{SCHEMA_VERSION} (upgrade appconnect)",
+                self.where,
+            )
+        while version < SCHEMA_VERSION:
+            with self.transaction():
+                MIGRATIONS[version](self._conn)
+                version += 1
+                self._conn.execute(f"PRAGMA user_version = {version}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error: a failed step leaves no trace."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    # --- users ---------------------------------------------------------------------------
+
+    def get_user(self, user_id: str) -> User | None:
+        row = self._conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+        return _user_from_row(row) if row else None
+
+    def latest_user(self, platform: str) -> User | None:
+        """The most recently connected user of a platform: the harness's "logged-in" user."""
+        row = self._conn.execute(
+            "SELECT * FROM users WHERE platform = ? ORDER BY updatedAt DESC, rowid DESC LIMIT 1",
+            (platform,),
+        ).fetchone()
+        return _user_from_row(row) if row else None
+
+    def upsert_user(self, user: User) -> User:
+        """Login: insert a new user with empty settings, or update everything but settings."""
+        existing = self.get_user(user.id)
+        stamp = now_timestamp()
+        with self.transaction() as conn:
+            if existing is None:
+                user = replace(user, userSettings={})
+                values = _user_values(user)
+                conn.execute(
+                    f"INSERT INTO users ({', '.join(USER_COLUMNS)}, createdAt, updatedAt) "
+                    f"VALUES ({', '.join('?' * len(USER_COLUMNS))}, ?, ?)",
+                    (*values, stamp, stamp),
+                )
+            else:
+                user = replace(user, userSettings=existing.userSettings)
+                columns = [c for c in USER_COLUMNS if c not in ("id", "userSettings")]
+                values = _user_values(user)
+                by_name = dict(zip(USER_COLUMNS, values, strict=True))
+                conn.execute(
+                    f"UPDATE users SET {', '.join(f'{c} = ?' for c in columns)}, updatedAt = ? "
+                    "WHERE id = ?",
+                    (*(by_name[c] for c in columns), stamp, user.id),
+                )
+        return user
+
+    def update_user_settings(self, user_id: str, settings: Mapping[str, Any]) -> User:
+        """`POST /user/settings`: the given keys replace the stored ones; others stay."""
+        user = self.get_user(user_id)
+        if user is None:
+            raise StoreError("no such user", user_id)
+        merged = {**user.userSettings, **settings}
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE users SET userSettings = ?, updatedAt = ? WHERE id = ?",
+                (json.dumps(merged), now_timestamp(), user_id),
+            )
+        return replace(user, userSettings=merged)
+
+    # --- callLogs ------------------------------------------------------------------------
+
+    def find_call_log(
+        self, session_id: str, *, extension_number: str = "", hashed_extension_id: str = ""
+    ) -> CallLogRecord | None:
+        """App Connect's lookup (session plus identity filter, ref §4), oldest row first."""
+        where, params = _identity_filter(extension_number, hashed_extension_id)
+        row = self._conn.execute(
+            f"SELECT * FROM callLogs WHERE sessionId = ?{where} ORDER BY createdAt, rowid LIMIT 1",
+            (session_id, *params),
+        ).fetchone()
+        return _call_log_from_row(row) if row else None
+
+    def insert_call_log(self, record: CallLogRecord) -> CallLogRecord:
+        stamp = now_timestamp()
+        record = replace(record, createdAt=stamp, updatedAt=stamp)
+        with self.transaction() as conn:
+            conn.execute(
+                f"INSERT INTO callLogs ({', '.join(CALL_LOG_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(CALL_LOG_COLUMNS))})",
+                tuple(getattr(record, c) for c in CALL_LOG_COLUMNS),
+            )
+        return record
+
+    def iter_call_logs(self, session_id: str | None = None) -> Iterator[CallLogRecord]:
+        """Rows in creation order, streamed from the cursor rather than loaded at once."""
+        if session_id is None:
+            cursor = self._conn.execute("SELECT * FROM callLogs ORDER BY createdAt, rowid")
+        else:
+            cursor = self._conn.execute(
+                "SELECT * FROM callLogs WHERE sessionId = ? ORDER BY createdAt, rowid",
+                (session_id,),
+            )
+        for row in cursor:
+            yield _call_log_from_row(row)
+
+    def explain_session_lookup(self) -> list[str]:
+        """The query plan of a session lookup (tests check it uses the sessionId index)."""
+        rows = self._conn.execute(
+            "EXPLAIN QUERY PLAN SELECT * FROM callLogs WHERE sessionId = ?", ("x",)
+        ).fetchall()
+        return [str(row["detail"]) for row in rows]
+
+
+def _identity_filter(
+    extension_number: str, hashed_extension_id: str
+) -> tuple[str, tuple[str, ...]]:
+    no_hash = "(hashedExtensionId = '' OR hashedExtensionId IS NULL)"
+    if hashed_extension_id:
+        clauses = ["hashedExtensionId = ?"]
+        params: list[str] = [hashed_extension_id]
+        if extension_number:
+            clauses.append(f"(extensionNumber = ? AND {no_hash})")
+            params.append(extension_number)
+        clauses.append(f"(extensionNumber = '' AND {no_hash})")
+        return f" AND ({' OR '.join(clauses)})", tuple(params)
+    if extension_number:
+        return " AND extensionNumber = ?", (extension_number,)
+    return "", ()
+
+
+def _user_values(user: User) -> tuple[Any, ...]:
+    values = []
+    for column in USER_COLUMNS:
+        value = getattr(user, column)
+        values.append(json.dumps(dict(value)) if column in _JSON_USER_COLUMNS else value)
+    return tuple(values)
+
+
+def _user_from_row(row: sqlite3.Row) -> User:
+    data = {column: row[column] for column in USER_COLUMNS}
+    for column in _JSON_USER_COLUMNS:
+        data[column] = json.loads(data[column]) if data[column] else {}
+    return User(**data)
+
+
+def _call_log_from_row(row: sqlite3.Row) -> CallLogRecord:
+    return CallLogRecord(**{column: row[column] or "" for column in CALL_LOG_COLUMNS})

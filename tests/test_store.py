@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from appconnect.connectors.contract import CallLogRecord, User
+from appconnect.core.errors import StoreError
+from appconnect.core.store import CALL_LOG_COLUMNS, SCHEMA_VERSION, Store
+
+
+def _row(session: str = "s1", **changes: str) -> CallLogRecord:
+    values = dict(
+        id=f"tel-{session}",
+        sessionId=session,
+        extensionNumber="",
+        hashedExtensionId="",
+        platform="fixture",
+        thirdPartyLogId=f"act-{session}",
+        userId="u1",
+        contactId="ct-1",
+    )
+    values.update(changes)
+    return CallLogRecord(**values)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store.open(tmp_path / "state" / "appconnect.db")
+
+
+def test_schema_has_app_connect_columns_and_key(store: Store, tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "state" / "appconnect.db")
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(callLogs)")]
+    assert tuple(columns) == CALL_LOG_COLUMNS
+    key = sorted((row[5], row[1]) for row in conn.execute("PRAGMA table_info(callLogs)") if row[5])
+    assert [name for _, name in key] == ["id", "sessionId", "extensionNumber", "hashedExtensionId"]
+    user_columns = {row[1] for row in conn.execute("PRAGMA table_info(users)")}
+    assert {
+        "accessToken",
+        "refreshToken",
+        "tokenExpiry",
+        "userSettings",
+        "timezoneOffset",
+    } <= user_columns
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 1
+
+
+def test_store_file_is_user_only(store: Store, tmp_path: Path) -> None:
+    mode = stat.S_IMODE((tmp_path / "state" / "appconnect.db").stat().st_mode)
+    assert mode == 0o600
+
+
+def test_session_lookup_uses_the_index(store: Store) -> None:
+    plan = " ".join(store.explain_session_lookup())
+    assert "USING INDEX callLogs_sessionId" in plan
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    Store.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    with pytest.raises(StoreError, match="schema version 99"):
+        Store.open(path)
+
+
+def test_reopen_keeps_rows_and_does_not_remigrate(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    first = Store.open(path)
+    first.insert_call_log(_row())
+    first.close()
+    again = Store.open(path)
+    assert [r.sessionId for r in again.iter_call_logs()] == ["s1"]
+
+
+def test_duplicate_primary_key_is_rejected_and_leaves_one_row(store: Store) -> None:
+    store.insert_call_log(_row())
+    with pytest.raises(sqlite3.IntegrityError):
+        store.insert_call_log(_row())
+    assert len(list(store.iter_call_logs())) == 1
+
+
+def test_identity_filter_follows_app_connect(store: Store) -> None:
+    store.insert_call_log(_row("s1", id="a", extensionNumber="101", hashedExtensionId="h1"))
+    store.insert_call_log(_row("s2", id="b", extensionNumber="102", hashedExtensionId=""))
+    store.insert_call_log(_row("s3", id="c"))
+    assert store.find_call_log("s1", hashed_extension_id="h1") is not None
+    assert store.find_call_log("s1", hashed_extension_id="other") is None
+    # A hash also matches legacy rows with no hash and the same extension...
+    assert store.find_call_log("s2", extension_number="102", hashed_extension_id="h9") is not None
+    # ...and rows with neither.
+    assert store.find_call_log("s3", hashed_extension_id="h9") is not None
+    assert store.find_call_log("s2", extension_number="999") is None
+    assert store.find_call_log("s2") is not None  # no identity: session only
+
+
+def test_transaction_rolls_back_on_error(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO callLogs (id, sessionId, createdAt, updatedAt) VALUES ('x', 'y', 'n', 'n')"
+        )
+        raise RuntimeError("boom")
+    assert list(store.iter_call_logs()) == []
+
+
+def test_login_upsert_keeps_settings(store: Store) -> None:
+    user = User(id="u1", platform="fixture", accessToken="k1", userSettings={"x": {"value": 1}})
+    created = store.upsert_user(user)
+    assert created.userSettings == {}  # new rows start with empty settings, as in App Connect
+    store.update_user_settings("u1", {"addCallSessionId": {"value": True}})
+    store.upsert_user(User(id="u1", platform="fixture", accessToken="k2"))
+    stored = store.get_user("u1")
+    assert stored is not None
+    assert stored.accessToken == "k2"
+    assert stored.userSettings == {"addCallSessionId": {"value": True}}
+    assert store.latest_user("fixture") == stored
+    assert store.latest_user("other") is None
