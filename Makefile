@@ -20,8 +20,25 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
+# The main job on a fresh home against the embedded fixture CRM, one command per step.
+DEMO_HOME := $(CURDIR)/.appconnect/demo
+DEMO := APPCONNECT_HOME=$(DEMO_HOME) $(BIN)/python -m appconnect
+DEMO_SESSION := 4001000101
+
 demo: $(STAMP)
-	APPCONNECT_HOME=$${APPCONNECT_HOME:-$(CURDIR)/.appconnect/demo} $(BIN)/python -m appconnect demo --fresh
+	rm -rf $(DEMO_HOME)
+	@echo "==> 1. log-call: the bundled inbound call, through findContact, composition, createCallLog"
+	$(DEMO) log-call inbound-answered --show-body
+	@echo "==> 2. log-call again: App Connect warns and creates nothing"
+	$(DEMO) log-call inbound-answered
+	@echo "==> 3. edit-log: getCallLog, recompose from the CRM body, updateCallLog"
+	$(DEMO) edit-log $(DEMO_SESSION) --subject "Renewal call with Dana" --note "Quote sent by email." --show-body
+	@echo "==> 4. simulate-recording: the recording link arrives later"
+	$(DEMO) simulate-recording $(DEMO_SESSION) --show-body
+	@echo "==> 5. check-interfaces: implementedInterfaces, then callLogs reconciled with the CRM"
+	$(DEMO) check-interfaces
+	@echo "==> 6. logs: the callLogs table"
+	$(DEMO) logs
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

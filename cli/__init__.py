@@ -1,0 +1,81 @@
+"""The `appconnect` command line: one module per command, all output through `terminal`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from appconnect import __version__
+from appconnect.cli import (
+    call_fixtures,
+    check_interfaces,
+    edit_log,
+    fixture_crm,
+    log_call,
+    logs,
+    simulate_recording,
+)
+from appconnect.cli.context import AppContext
+
+app = typer.Typer(
+    name="appconnect",
+    help="App Connect's call-logging core as a local harness: log calls through a connector "
+    "into a CRM (the bundled fixture CRM by default), edit them, land recordings, check.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"appconnect {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            envvar="APPCONNECT_CONFIG",
+            help="Config file (default: ./appconnect.toml when present).",
+            dir_okay=False,
+        ),
+    ] = None,
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home",
+            envvar="APPCONNECT_HOME",
+            help="State directory (default: ./.appconnect).",
+            file_okay=False,
+        ),
+    ] = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", envvar="APPCONNECT_DEBUG", help="Show tracebacks.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    ctx.obj = AppContext(config=config, home=home, debug=debug)
+
+
+log_call.register(app)
+edit_log.register(app)
+simulate_recording.register(app)
+logs.register(app)
+check_interfaces.register(app)
+fixture_crm.register(app)
+call_fixtures.register(app)
+
+
+def main() -> None:
+    app(prog_name="appconnect")

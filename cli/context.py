@@ -1,0 +1,72 @@
+"""The context every command gets: global options, the terminal, and the error wrapper."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+import typer
+
+from appconnect.cli.terminal import Terminal
+
+if TYPE_CHECKING:
+    from appconnect.core.harness import Harness
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass
+class AppContext:
+    config: Path | None = None
+    home: Path | None = None
+    debug: bool = False
+    terminal: Terminal = field(default_factory=Terminal)
+
+    def harness(self) -> Harness:
+        from appconnect.core.harness import Harness
+
+        return Harness.open(self.config, home=self.home)
+
+
+def app_context(ctx: typer.Context) -> AppContext:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, AppContext):  # a command invoked without the root callback
+        obj = ctx.find_root().obj = AppContext()
+    return obj
+
+
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn harness errors into one `Error: ...` line and their exit code (tracebacks: --debug)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from appconnect.core.errors import HarnessError
+
+        app = _find_app(args, kwargs)
+        try:
+            return fn(*args, **kwargs)
+        except HarnessError as exc:
+            if app.debug:
+                raise
+            raise app.terminal.abort(str(exc), exc.exit_code) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # the one place unexpected errors are caught: no traceback
+            if app.debug:
+                raise
+            message = f"unexpected {type(exc).__name__}: {exc} (re-run with --debug for details)"
+            raise app.terminal.abort(message, 1) from None
+
+    return wrapper
+
+
+def _find_app(args: Any, kwargs: Any) -> AppContext:
+    # Typer hands commands its (vendored) click Context, not always a `typer.Context`.
+    for value in (*args, *kwargs.values()):
+        if callable(getattr(value, "find_root", None)):
+            return app_context(value)
+    return AppContext()

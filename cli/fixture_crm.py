@@ -1,0 +1,117 @@
+"""`appconnect fixture-crm`: serve the bundled CRM, and act on it as a CRM user would."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from appconnect.cli.context import app_context, handle_errors
+
+group = typer.Typer(
+    help="The bundled fixture CRM of this home: serve it, list and edit its call activities.",
+    no_args_is_help=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(group, name="fixture-crm")
+
+
+@group.command("serve")
+@handle_errors
+def serve(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0: any free).")] = 8765,
+) -> None:
+    """Serve the fixture CRM over HTTP on 127.0.0.1 until interrupted."""
+    from appconnect.fixtures.crm import make_server
+
+    app = app_context(ctx)
+    with app.harness() as harness:
+        server, bound = make_server(harness.crm_state, host="127.0.0.1", port=port)
+    app.terminal.info(f"fixture CRM serving http://127.0.0.1:{bound} (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@group.command("activities")
+@handle_errors
+def activities(
+    ctx: typer.Context,
+    session_id: Annotated[
+        str | None, typer.Option("--session-id", help="Only this session's activities.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON array.")] = False,
+) -> None:
+    """List the CRM's call activities."""
+    app = app_context(ctx)
+    with app.harness() as harness:
+        items = harness.crm_state.list_activities(session_id=session_id)
+    if as_json:
+        app.terminal.json(items)
+        return
+    app.terminal.table(
+        "fixture CRM call activities",
+        ("id", "contactId", "sessionId", "subject", "body", "revision", "lastEditedBy"),
+        (
+            (
+                a["id"],
+                a["contactId"],
+                a["sessionId"],
+                a["subject"],
+                a["body"],
+                a["revision"],
+                a["lastEditedBy"],
+            )
+            for a in items
+        ),
+    )
+
+
+@group.command("edit-activity")
+@handle_errors
+def edit_activity(
+    ctx: typer.Context,
+    activity_id: Annotated[str, typer.Argument(help="The activity id, e.g. act-1.")],
+    subject: Annotated[str | None, typer.Option("--subject", help="New subject.")] = None,
+    body: Annotated[str | None, typer.Option("--body", help="New body.")] = None,
+) -> None:
+    """Edit an activity as a CRM user would, outside App Connect."""
+    from appconnect.core.errors import BadInput
+
+    app = app_context(ctx)
+    changes = {k: v for k, v in (("subject", subject), ("body", body)) if v is not None}
+    if not changes:
+        raise BadInput("nothing to edit: give --subject and/or --body", activity_id)
+    with app.harness() as harness:
+        _crm_call(lambda: harness.crm_state.update_activity(activity_id, changes, by="user"))
+    app.terminal.success(f"activity {activity_id} edited")
+
+
+@group.command("delete-activity")
+@handle_errors
+def delete_activity(
+    ctx: typer.Context,
+    activity_id: Annotated[str, typer.Argument(help="The activity id, e.g. act-1.")],
+) -> None:
+    """Delete an activity as a CRM user would (its callLogs row is then orphaned)."""
+    app = app_context(ctx)
+    with app.harness() as harness:
+        _crm_call(lambda: harness.crm_state.delete_activity(activity_id, by="user"))
+    app.terminal.success(f"activity {activity_id} deleted")
+
+
+def _crm_call(action: object) -> None:
+    from appconnect.core.errors import BadInput
+    from appconnect.fixtures.crm import Invalid, NotFound
+
+    assert callable(action)
+    try:
+        action()
+    except (NotFound, Invalid) as exc:
+        raise BadInput(str(exc), "fixture CRM") from None

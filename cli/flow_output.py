@@ -1,0 +1,57 @@
+"""How a flow's answer is shown: the returnMessage, the linked row, the interfaces called."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from appconnect.cli.terminal import Terminal
+
+if TYPE_CHECKING:
+    from appconnect.core.flows import FlowResult, InterfaceCall
+
+
+def flow_json(result: FlowResult, calls: list[InterfaceCall]) -> dict[str, Any]:
+    message = result.return_message
+    return {
+        "successful": result.successful,
+        "logId": result.log_id,
+        "returnMessage": message.model_dump(exclude_none=True) if message else None,
+        "callLog": asdict(result.record) if result.record else None,
+        "composedLogDetails": result.composed_log_details,
+        "interfaceCalls": [call.interface for call in calls],
+    }
+
+
+def show_flow(
+    terminal: Terminal,
+    result: FlowResult,
+    calls: list[InterfaceCall],
+    *,
+    as_json: bool,
+    show_body: bool = False,
+) -> None:
+    if as_json:
+        terminal.json(flow_json(result, calls))
+        return
+    message = result.return_message
+    text = message.message if message else ("done" if result.successful else "failed")
+    if result.successful and (message is None or message.messageType == "success"):
+        terminal.success(text)
+    else:
+        terminal.warning(text)
+    if result.record is not None:
+        row = result.record
+        terminal.fields(
+            "callLogs row",
+            {
+                "sessionId": row.sessionId,
+                "thirdPartyLogId": row.thirdPartyLogId,
+                "contactId": row.contactId,
+                "userId": row.userId,
+                "platform": row.platform,
+            },
+        )
+    terminal.info("interfaces called: " + (" -> ".join(c.interface for c in calls) or "none"))
+    if show_body and result.composed_log_details:
+        terminal.text("composedLogDetails", result.composed_log_details)

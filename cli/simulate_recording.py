@@ -1,0 +1,37 @@
+"""`appconnect simulate-recording`: a recording link arrives after the call was logged."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from appconnect.cli.context import app_context, handle_errors
+from appconnect.cli.flow_output import show_flow
+
+
+def register(app: typer.Typer) -> None:
+    app.command("simulate-recording")(simulate_recording)
+
+
+@handle_errors
+def simulate_recording(
+    ctx: typer.Context,
+    session_id: Annotated[str, typer.Argument(help="The call's session id.")],
+    link: Annotated[
+        str | None,
+        typer.Option("--link", help="The recording link (default: a made-up media URL)."),
+    ] = None,
+    show_body: Annotated[
+        bool, typer.Option("--show-body", help="Print the body core recomposed.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Send the later update App Connect sends when a recording lands: only the link changes."""
+    app = app_context(ctx)
+    with app.harness() as harness:
+        result = harness.simulate_recording(session_id, link=link)
+        calls = harness.pipeline().calls
+    show_flow(app.terminal, result, calls, as_json=as_json, show_body=show_body)
+    if not result.successful:
+        raise typer.Exit(1)

@@ -1,0 +1,88 @@
+"""All terminal output: messages to stderr, data (tables, JSON) to stdout.
+
+One place owns rich, with markup, emoji and highlighting off so user text (CRM bodies, notes)
+prints exactly as it is, and tests compare plain strings.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class Terminal:
+    def __init__(self) -> None:
+        self._out: Console | None = None
+        self._err: Console | None = None
+
+    def _console(self, *, stderr: bool) -> Console:
+        from rich.console import Console
+
+        if stderr:
+            if self._err is None:
+                self._err = Console(stderr=True, markup=False, emoji=False, highlight=False)
+            return self._err
+        if self._out is None:
+            self._out = Console(markup=False, emoji=False, highlight=False)
+        return self._out
+
+    # --- messages (stderr) -----------------------------------------------------------------
+
+    def info(self, text: str) -> None:
+        self._console(stderr=True).print(text, soft_wrap=True)
+
+    def success(self, text: str) -> None:
+        self._console(stderr=True).print(f"OK: {text}", style="green", soft_wrap=True)
+
+    def warning(self, text: str) -> None:
+        self._console(stderr=True).print(f"Warning: {text}", style="yellow", soft_wrap=True)
+
+    def abort(self, text: str, code: int) -> typer.Exit:
+        """Print the one-line error and return the Exit to raise."""
+        self._console(stderr=True).print(f"Error: {text}", style="red", soft_wrap=True)
+        return typer.Exit(code)
+
+    # --- data (stdout) ---------------------------------------------------------------------
+
+    def json(self, data: Any) -> None:
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+    def json_array(self, items: Iterable[Any]) -> None:
+        """Stream a JSON array item by item, so a large table is never held in memory."""
+        out = sys.stdout
+        first = True
+        out.write("[")
+        for item in items:
+            out.write("\n  " if first else ",\n  ")
+            out.write(json.dumps(item, ensure_ascii=False))
+            first = False
+        out.write("\n]\n" if not first else "]\n")
+
+    def table(
+        self, title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> None:
+        from rich.table import Table
+
+        table = Table(title=title, title_justify="left")
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*("" if cell is None else str(cell) for cell in row))
+        self._console(stderr=False).print(table)
+
+    def fields(self, title: str, values: Mapping[str, Any]) -> None:
+        """A two-column key/value summary."""
+        self.table(title, ("field", "value"), values.items())
+
+    def text(self, title: str, body: str) -> None:
+        from rich.panel import Panel
+        from rich.text import Text
+
+        self._console(stderr=False).print(Panel(Text(body), title=title, title_align="left"))

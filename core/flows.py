@@ -1,0 +1,404 @@
+"""The call-logging flows, in App Connect's order with App Connect's messages (ref §3.2-3.5).
+
+`create_call_log`, `update_call_log` and `get_call_logs` take the request body in App Connect's
+wire shape (the JSON its client sends) and return what App Connect's route would answer. Every
+connector call goes through `Pipeline.call`, which records it, so the order of interface calls
+("getCallLog then updateCallLog") can be shown and asserted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from appconnect.connectors.contract import (
+    CallLogRecord,
+    Connector,
+    ContactRef,
+    CreateCallLogRequest,
+    GetCallLogRequest,
+    GetCallLogResult,
+    ReturnMessage,
+    UpdateCallLogRequest,
+    User,
+)
+from appconnect.connectors.errors import CRMError
+from appconnect.core.auth import auth_header
+from appconnect.core.compose import compose_call_log, is_composable
+from appconnect.core.errormap import api_error_message, warning
+from appconnect.core.errors import UnknownSession
+from appconnect.core.identity import Identity
+from appconnect.core.plugins import SyncPlugin, run_sync_plugins
+from appconnect.core.store import Store
+
+T = TypeVar("T")
+
+#: The RingSense fields App Connect passes through to composition and the connector.
+RINGSENSE_KEYS = (
+    "ringSenseTranscript",
+    "ringSenseSummary",
+    "ringSenseAIScore",
+    "ringSenseBulletedSummary",
+    "ringSenseLink",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class InterfaceCall:
+    interface: str
+    ok: bool
+    error: str | None = None
+
+
+@dataclass
+class Pipeline:
+    """What every flow needs: the store, the connector, the logged-in user and plugins."""
+
+    store: Store
+    connector: Connector
+    user: User | None
+    platform: str
+    plugins: Sequence[SyncPlugin] = ()
+    calls: list[InterfaceCall] = field(default_factory=list)
+
+    def call(self, interface: str, fn: Callable[..., T], *args: Any) -> T:
+        try:
+            result = fn(*args)
+        except Exception as exc:
+            self.calls.append(InterfaceCall(interface, ok=False, error=str(exc)))
+            raise
+        self.calls.append(InterfaceCall(interface, ok=True))
+        return result
+
+    def log_format(self) -> str:
+        getter = self.connector.get_log_format_type
+        # App Connect's default when a connector has no getLogFormatType.
+        return self.call("getLogFormatType", getter) if getter is not None else "text/plain"
+
+
+@dataclass(frozen=True, slots=True)
+class FlowResult:
+    """What App Connect's route answers, plus what the harness wants to show about it."""
+
+    successful: bool
+    return_message: ReturnMessage | None = None
+    log_id: str | None = None
+    record: CallLogRecord | None = None
+    composed_log_details: str = ""
+    updated_note: str | None = None
+
+
+def _failure(message: ReturnMessage, **extra: Any) -> FlowResult:
+    return FlowResult(successful=False, return_message=message, **extra)
+
+
+# --- create (POST /callLog) ----------------------------------------------------------------
+
+
+def create_call_log(pipeline: Pipeline, body: Mapping[str, Any], identity: Identity) -> FlowResult:
+    log_info: Mapping[str, Any] = body["logInfo"]
+    session_id = str(log_info["sessionId"])
+
+    existing = pipeline.store.find_call_log(
+        session_id,
+        extension_number=identity.extension_number,
+        hashed_extension_id=identity.hashed_extension_id,
+    )
+    if existing is not None:
+        return _failure(warning(f"Existing log for session {session_id}", 3000), record=existing)
+
+    user = pipeline.user
+    if user is None or not user.accessToken:
+        return _failure(warning("User not found", 5000))
+
+    header = auth_header(pipeline.connector, user)
+    direction = log_info.get("direction")
+    party = log_info.get("from" if direction == "Inbound" else "to") or {}
+    contact_number = str(party.get("phoneNumber") or "")
+    contact_id = body.get("contactId")
+    if not contact_id:
+        return _failure(warning(f"Contact not found for number {contact_number}", 5000))
+    contact = ContactRef(
+        id=str(contact_id),
+        phoneNumber=contact_number,
+        type=str(body.get("contactType") or ""),
+        name=str(body.get("contactName") or ""),
+    )
+
+    data = run_sync_plugins(pipeline.plugins, dict(body))
+    note = data.get("note")
+
+    composed = ""
+    log_format = pipeline.log_format()
+    if is_composable(log_format):
+        recording = log_info.get("recording") or {}
+        voicemail = log_info.get("voicemail") or {}
+        # JS semantics matter here: a key that is absent is `undefined` to the composer and
+        # skips its section, while null (None) does not; so only keys that were given are passed.
+        params: dict[str, Any] = {
+            "logFormat": log_format,
+            "existingBody": "",
+            "callLog": log_info,
+            "contactInfo": {
+                "id": contact.id,
+                "phoneNumber": contact.phoneNumber,
+                "type": contact.type,
+                "name": contact.name,
+            },
+            "user": _user_params(user),
+            **_given(data, {"note": "note"}),
+            **_given(body, {"aiNote": "aiNote", "transcript": "transcript"}),
+            **_given(recording, {"recordingLink": "link"}),
+            **_given(
+                log_info,
+                {
+                    "subject": "customSubject",
+                    "startTime": "startTime",
+                    "duration": "duration",
+                    "result": "result",
+                },
+            ),
+            **_given(body, {key: key for key in RINGSENSE_KEYS}),
+        }
+        voicemail_link = body.get("voicemailLink")
+        if voicemail_link is None:  # App Connect's `??`
+            voicemail_link = voicemail.get("link")
+        if voicemail_link is not None:
+            params["voicemailLink"] = voicemail_link
+        composed = compose_call_log(params)
+
+    request = CreateCallLogRequest(
+        user=user,
+        contact_info=contact,
+        auth_header=header,
+        call_log=log_info,
+        note=note,
+        additional_submission=body.get("additionalSubmission"),
+        ai_note=body.get("aiNote"),
+        transcript=body.get("transcript"),
+        voicemail_link=body.get("voicemailLink"),
+        composed_log_details=composed,
+        hashed_account_id=identity.hashed_account_id,
+        is_from_sscl=bool(body.get("isFromSSCL")),
+    )
+    try:
+        result = pipeline.call("createCallLog", pipeline.connector.create_call_log, request)
+    except CRMError as exc:
+        return _failure(api_error_message("createCallLog", pipeline.platform, exc.status))
+    if not result.logId:
+        # No log id means the connector failed: no row, whatever message it gave.
+        return _failure(result.returnMessage or warning("Error creating call log", 5000))
+
+    record = CallLogRecord(
+        id=str(log_info.get("telephonySessionId") or log_info["id"]),
+        sessionId=session_id,
+        extensionNumber=identity.extension_number,
+        hashedExtensionId=identity.hashed_extension_id,
+        platform=pipeline.platform,
+        thirdPartyLogId=result.logId,
+        userId=user.id,
+        contactId=contact.id,
+    )
+    record = pipeline.store.insert_call_log(record)
+    return FlowResult(
+        successful=True,
+        return_message=result.returnMessage,
+        log_id=result.logId,
+        record=record,
+        composed_log_details=composed,
+    )
+
+
+# --- update (PATCH /callLog) ---------------------------------------------------------------
+
+
+def update_call_log(pipeline: Pipeline, body: Mapping[str, Any], identity: Identity) -> FlowResult:
+    """Recompose from the body in the CRM and hand both to updateCallLog; the row is unchanged.
+
+    Differs from App Connect on purpose: an unknown session raises `UnknownSession` instead of
+    a bare `{successful: false}` (quirk 10), and a failed getCallLog stops the update instead
+    of composing from an empty body and overwriting the CRM log (quirk 9).
+    """
+    session_id = str(body["sessionId"])
+    row = pipeline.store.find_call_log(
+        session_id,
+        extension_number=identity.extension_number,
+        hashed_extension_id=identity.hashed_extension_id,
+    )
+    if row is None:
+        raise UnknownSession(f"no call log for session {session_id}", "callLogs")
+    user = pipeline.user
+    if user is None or not user.accessToken:
+        return _failure(warning("User not found", 5000))
+
+    header = auth_header(pipeline.connector, user)
+    data = run_sync_plugins(pipeline.plugins, dict(body))
+
+    composed = ""
+    existing_details: Any = None
+    log_format = pipeline.log_format()
+    if is_composable(log_format):
+        try:
+            fetched = _fetch_call_log(pipeline, row, user, header)
+        except CRMError as exc:
+            return _failure(api_error_message("getCallLog", pipeline.platform, exc.status))
+        existing_body = ""
+        if fetched is not None and fetched.callLogInfo is not None:
+            info = fetched.callLogInfo
+            existing_details = info.fullLogResponse
+            existing_body = info.fullBody or info.note or ""
+        call_log = {
+            "sessionId": row.sessionId,
+            **_given(data, {key: key for key in ("startTime", "duration", "result")}),
+            **_given(data, {key: key for key in ("direction", "from", "to")}),
+            "legs": data.get("legs") or [],
+        }
+        composed = compose_call_log(
+            {
+                "logFormat": log_format,
+                "existingBody": existing_body,
+                "callLog": call_log,
+                "contactInfo": None,
+                "user": _user_params(user),
+                **_given(data, {key: key for key in (*_UPDATE_COMPOSE_KEYS, *RINGSENSE_KEYS)}),
+            }
+        )
+
+    request = UpdateCallLogRequest(
+        user=user,
+        existing_call_log=row,
+        auth_header=header,
+        subject=data.get("subject"),
+        note=data.get("note"),
+        recording_link=data.get("recordingLink"),
+        voicemail_link=data.get("voicemailLink"),
+        start_time=data.get("startTime"),
+        duration=data.get("duration"),
+        result=data.get("result"),
+        ai_note=data.get("aiNote"),
+        transcript=data.get("transcript"),
+        additional_submission=data.get("additionalSubmission"),
+        composed_log_details=composed,
+        existing_call_log_details=existing_details,
+        hashed_account_id=identity.hashed_account_id,
+        is_from_sscl=bool(data.get("isFromSSCL")),
+    )
+    try:
+        result = pipeline.call("updateCallLog", pipeline.connector.update_call_log, request)
+    except CRMError as exc:
+        return _failure(api_error_message("updateCallLog", pipeline.platform, exc.status))
+    return FlowResult(
+        successful=True,
+        return_message=result.returnMessage,
+        log_id=row.thirdPartyLogId,
+        record=row,
+        composed_log_details=composed,
+        updated_note=result.updatedNote,
+    )
+
+
+_UPDATE_COMPOSE_KEYS = (
+    "note",
+    "aiNote",
+    "transcript",
+    "recordingLink",
+    "voicemailLink",
+    "subject",
+    "startTime",
+    "duration",
+    "result",
+)
+
+
+# --- lookup (GET /callLog) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LookupEntry:
+    sessionId: str
+    matched: bool
+    logId: str | None = None
+    logData: Mapping[str, Any] | None = None
+
+
+def get_call_logs(
+    pipeline: Pipeline,
+    session_ids: Sequence[str],
+    identity: Identity,
+    *,
+    require_details: bool = False,
+) -> list[LookupEntry]:
+    """App Connect's lookup: the first five ids, each matched by App Connect's preference order."""
+    entries: list[LookupEntry] = []
+    user = pipeline.user
+    header = auth_header(pipeline.connector, user) if require_details and user else ""
+    for session_id in list(session_ids)[:5]:
+        row = pick_row(list(pipeline.store.iter_call_logs(session_id)), identity)
+        if row is None or (require_details and row.thirdPartyLogId == "0"):
+            entries.append(LookupEntry(sessionId=session_id, matched=False))
+            continue
+        details: Mapping[str, Any] | None = None
+        if require_details and user is not None:
+            fetched = _fetch_call_log(pipeline, row, user, header)
+            if fetched is not None and fetched.callLogInfo is not None:
+                details = fetched.callLogInfo.model_dump()
+        entries.append(
+            LookupEntry(
+                sessionId=session_id, matched=True, logId=row.thirdPartyLogId, logData=details
+            )
+        )
+    return entries
+
+
+def pick_row(rows: Sequence[CallLogRecord], identity: Identity) -> CallLogRecord | None:
+    """Ref §3.5: exact hash; empty hash + same extension; empty hash + empty extension;
+    with no hash given, the first row whose extension matches; with neither, the first row."""
+    ext, hashed = identity.extension_number, identity.hashed_extension_id
+    if hashed:
+        tests: list[Callable[[CallLogRecord], bool]] = [
+            lambda r: r.hashedExtensionId == hashed,
+            lambda r: not r.hashedExtensionId and r.extensionNumber == ext,
+            lambda r: not r.hashedExtensionId and not r.extensionNumber,
+        ]
+    elif ext:
+        tests = [lambda r: r.extensionNumber == ext]
+    else:  # no identity at all: the session alone decides (ref §4)
+        tests = [lambda r: True]
+    for test in tests:
+        for row in rows:
+            if test(row):
+                return row
+    return None
+
+
+# --- shared --------------------------------------------------------------------------------
+
+
+def _fetch_call_log(
+    pipeline: Pipeline, row: CallLogRecord, user: User, header: str
+) -> GetCallLogResult | None:
+    getter = pipeline.connector.get_call_log
+    if getter is None:
+        return None
+    request = GetCallLogRequest(
+        user=user,
+        telephony_session_id=row.id,
+        call_log_id=row.thirdPartyLogId,
+        contact_id=row.contactId,
+        auth_header=header,
+    )
+    return pipeline.call("getCallLog", getter, request)
+
+
+def _given(source: Mapping[str, Any], keys: Mapping[str, str]) -> dict[str, Any]:
+    """`{param: source[key]}` for the keys present in `source` (absent stays absent)."""
+    return {param: source[key] for param, key in keys.items() if key in source}
+
+
+def _user_params(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "timezoneOffset": user.timezoneOffset,
+        "userSettings": dict(user.userSettings),
+    }

@@ -1,0 +1,307 @@
+"""The harness: config + store + connector + CRM, opened once per command or test.
+
+This is the one pipeline the CLI, the tests and CI share. It plays both sides of App Connect:
+its client (resolving the contact, building the request bodies the extension sends) and its
+core (the flows in `flows.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from appconnect.connectors.contract import (
+    CallLogRecord,
+    Connector,
+    CreateContactRequest,
+    FindContactRequest,
+    User,
+    UserInfoRequest,
+)
+from appconnect.connectors.errors import CRMError
+from appconnect.connectors.fixture import FixtureConnector
+from appconnect.core.auth import auth_header
+from appconnect.core.calls import CallFixture
+from appconnect.core.checks import CheckReport, check_interfaces
+from appconnect.core.config import HarnessConfig, load_config
+from appconnect.core.errors import BadInput, ConfigError, ConnectError
+from appconnect.core.flows import FlowResult, Pipeline, create_call_log, update_call_log
+from appconnect.core.home import db_path, fixture_crm_path, harness_home
+from appconnect.core.identity import Identity, resolve_identity
+from appconnect.core.plugins import load_plugins
+from appconnect.core.store import Store
+from appconnect.fixtures.crm import CRMState, FixtureCRM
+
+EMBEDDED_CRM_URL = "http://fixture-crm.embedded"
+DEFAULT_RECORDING_HOST = "https://media.ringcentral.test/recording"
+
+
+@dataclass(frozen=True, slots=True)
+class LogCallOutcome:
+    result: FlowResult
+    contact_created: bool = False
+
+
+class Harness:
+    """Open with `Harness.open()`; use as a context manager so the store and client close."""
+
+    def __init__(
+        self,
+        config: HarnessConfig,
+        home: Path,
+        *,
+        config_path: Path | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.config = config
+        self.home = home
+        self.config_path = config_path
+        self._transport = transport
+        self._store: Store | None = None
+        self._connector: Connector | None = None
+        self._crm_state: CRMState | None = None
+        self._pipeline: Pipeline | None = None
+
+    @classmethod
+    def open(
+        cls,
+        config_path: Path | None = None,
+        *,
+        home: Path | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> Harness:
+        config, found = load_config(config_path)
+        return cls(config, home or harness_home(), config_path=found, transport=transport)
+
+    def __enter__(self) -> Harness:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._connector is not None:
+            self._connector.close()
+        if self._store is not None:
+            self._store.close()
+
+    # --- parts, built on first use so read-only commands stay cheap ----------------------
+
+    @property
+    def embedded_crm(self) -> bool:
+        return self.config.crm.url is None
+
+    @property
+    def crm_url(self) -> str:
+        return self.config.crm.url or EMBEDDED_CRM_URL
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.open(db_path(self.home))
+        return self._store
+
+    @property
+    def crm_state(self) -> CRMState:
+        """The fixture CRM's state in this home (embedded, or served from it on loopback)."""
+        if self._crm_state is None:
+            self._crm_state = CRMState(fixture_crm_path(self.home))
+        return self._crm_state
+
+    @property
+    def connector(self) -> Connector:
+        if self._connector is None:
+            self._connector = self._build_connector()
+        return self._connector
+
+    def _build_connector(self) -> Connector:
+        name = self.config.connector.name
+        if name != "fixture":
+            raise ConfigError(f"unknown connector '{name}' (available: fixture)", "connector.name")
+        transport = self._transport
+        if transport is None and self.embedded_crm:
+            transport = httpx.WSGITransport(app=FixtureCRM(self.crm_state))
+        client = httpx.Client(
+            base_url=self.crm_url, transport=transport, timeout=self.config.crm.timeout
+        )
+        return FixtureConnector(client, log_format=self.config.connector.log_format)
+
+    def pipeline(self) -> Pipeline:
+        """The flows' context, with the CRM user connected (App Connect's login)."""
+        if self._pipeline is None:
+            self._pipeline = Pipeline(
+                store=self.store,
+                connector=self.connector,
+                user=None,
+                platform=self.config.platform,
+                plugins=load_plugins(self.config.plugins),
+            )
+            self._pipeline.user = self._connect_user()
+        return self._pipeline
+
+    def identity(self, overrides: Mapping[str, str] | None = None) -> Identity:
+        return resolve_identity(self.config.identity, dict(overrides or {}))
+
+    # --- login ---------------------------------------------------------------------------
+
+    def _api_key(self) -> str:
+        key = self.config.crm.resolved_api_key()
+        if key:
+            return key
+        if self.config.connector.name == "fixture":
+            # The fixture CRM in this home, embedded or served: its seeded key.
+            return self.crm_state.api_key
+        raise ConfigError("no CRM credential: set crm.api_key_env or crm.api_key", "crm")
+
+    def _connect_user(self) -> User:
+        store, platform = self.store, self.config.platform
+        api_key = self._api_key()
+        user = store.get_user(self.config.user.id) if self.config.user.id else None
+        if user is None:
+            user = store.latest_user(platform)
+        if user is None or user.accessToken != api_key:
+            user = store.upsert_user(self._login(api_key, user))
+        wanted_offset = self.config.user.timezone_offset
+        if wanted_offset is not None and user.timezoneOffset != wanted_offset:
+            user = store.upsert_user(replace(user, timezoneOffset=wanted_offset))
+        settings = self.config.user.settings
+        if any(user.userSettings.get(key) != value for key, value in settings.items()):
+            user = store.update_user_settings(user.id, settings)
+        return user
+
+    def _login(self, api_key: str, previous: User | None) -> User:
+        platform = self.config.platform
+        probe = User(id="", platform=platform, accessToken=api_key)
+        if self.connector.get_user_info is None:
+            raise ConfigError("the connector has no getUserInfo: pin user.id", "connector")
+        request = UserInfoRequest(
+            auth_header=auth_header(self.connector, probe),
+            api_key=api_key,
+            platform=platform,
+            hostname=urlsplit(self.crm_url).hostname or "",
+        )
+        try:
+            info = self.connector.get_user_info(request)
+        except CRMError as exc:
+            raise ConnectError(f"cannot connect the CRM user: {exc}", self.crm_url) from None
+        if not info.successful or info.platformUserInfo is None:
+            message = info.returnMessage.message if info.returnMessage else "getUserInfo failed"
+            raise ConnectError(f"cannot connect the CRM user: {message}", self.crm_url)
+        platform_user = info.platformUserInfo
+        offset = platform_user.timezoneOffset
+        return User(
+            id=self.config.user.id or platform_user.id,
+            platform=platform,
+            accessToken=api_key,
+            hostname=request.hostname,
+            timezoneName=platform_user.timezoneName,
+            timezoneOffset=None if offset is None else str(offset),
+            platformAdditionalInfo=platform_user.platformAdditionalInfo or {},
+            userSettings=previous.userSettings if previous else {},
+        )
+
+    # --- what the App Connect client does --------------------------------------------------
+
+    def log_call(
+        self,
+        fixture: CallFixture,
+        *,
+        session_id: str | None = None,
+        subject: str | None = None,
+        note: str | None = None,
+        create_contact_name: str | None = None,
+    ) -> LogCallOutcome:
+        body = fixture.as_body()
+        log_info = body["logInfo"]
+        if session_id is not None:
+            if not session_id.strip():
+                raise BadInput("the session id is empty", "--session-id")
+            log_info["sessionId"] = session_id
+        if subject is not None:
+            log_info["customSubject"] = subject
+        if note is not None:
+            body["note"] = note
+        pipeline = self.pipeline()
+        identity = self.identity(fixture.identity_overrides())
+        created = False
+        # Like the extension, match the contact only for a call not logged yet (it knows from
+        # its callLog lookup), so a repeat creates nothing, not even a contact.
+        logged = pipeline.store.find_call_log(
+            str(log_info["sessionId"]),
+            extension_number=identity.extension_number,
+            hashed_extension_id=identity.hashed_extension_id,
+        )
+        if logged is None and not body.get("contactId"):
+            created = self._resolve_contact(
+                pipeline, body, fixture.contact_number, create_contact_name
+            )
+        return LogCallOutcome(create_call_log(pipeline, body, identity), contact_created=created)
+
+    def _resolve_contact(
+        self,
+        pipeline: Pipeline,
+        body: dict[str, Any],
+        number: str,
+        create_name: str | None,
+    ) -> bool:
+        """The extension's contact match before logging (`GET /contact`, then `POST /contact`)."""
+        user, connector = pipeline.user, pipeline.connector
+        if user is None or connector.find_contact is None or not number:
+            return False
+        header = auth_header(connector, user)
+        found = pipeline.call(
+            "findContact",
+            connector.find_contact,
+            FindContactRequest(user=user, auth_header=header, phone_number=number),
+        )
+        contact = found.matchedContactInfo[0] if found.matchedContactInfo else None
+        created = False
+        if contact is None and create_name and connector.create_contact is not None:
+            reply = pipeline.call(
+                "createContact",
+                connector.create_contact,
+                CreateContactRequest(
+                    user=user, auth_header=header, phone_number=number, new_contact_name=create_name
+                ),
+            )
+            contact, created = reply.contactInfo, reply.contactInfo is not None
+        if contact is not None:
+            body.update(
+                contactId=contact.id, contactName=contact.name, contactType=contact.type or ""
+            )
+        return created
+
+    def update_log(self, body: Mapping[str, Any]) -> FlowResult:
+        """`PATCH /callLog` with the given body (App Connect's key names)."""
+        return update_call_log(self.pipeline(), body, self.identity())
+
+    def edit_log(self, session_id: str, *, subject: str | None, note: str | None) -> FlowResult:
+        if subject is None and note is None:
+            raise BadInput("nothing to edit: give --subject and/or --note", session_id)
+        body: dict[str, Any] = {"sessionId": session_id}
+        if subject is not None:
+            body["subject"] = subject
+        if note is not None:
+            body["note"] = note
+        return self.update_log(body)
+
+    def simulate_recording(self, session_id: str, *, link: str | None = None) -> FlowResult:
+        link = link or f"{DEFAULT_RECORDING_HOST}/{session_id}"
+        return self.update_log({"sessionId": session_id, "recordingLink": link})
+
+    def call_logs(self, session_id: str | None = None) -> Iterator[CallLogRecord]:
+        return self.store.iter_call_logs(session_id)
+
+    def check_interfaces(self) -> CheckReport:
+        return check_interfaces(self.pipeline())

@@ -1,0 +1,178 @@
+"""The core pipeline through `Harness`: plugins, formats, identity, lookups and CRM failures."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+
+from appconnect.core.calls import load_call_fixture
+from appconnect.core.config import parse_config
+from appconnect.core.flows import get_call_logs
+from appconnect.core.harness import Harness
+from appconnect.fixtures.crm import CRMState, FixtureCRM
+
+SESSION = "4001000101"
+CRM_URL = "http://crm.test"
+
+
+def harness(home: Path, **config: object) -> Harness:
+    return Harness(parse_config(config, "test"), home)
+
+
+def interfaces(h: Harness) -> list[str]:
+    return [call.interface for call in h.pipeline().calls]
+
+
+def test_sync_plugin_replaces_the_data_before_composition(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "my_plugins.py").write_text(
+        "def shout(data):\n"
+        "    data['note'] = data['note'].upper()\n"
+        "    return data\n"
+        "def ignore(data):\n"
+        "    return None\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with harness(home, plugins=["my_plugins:shout", "my_plugins:ignore"]) as h:
+        outcome = h.log_call(load_call_fixture("inbound-answered"), note="call back")
+    assert outcome.result.successful
+    assert outcome.result.composed_log_details.startswith("- Note: CALL BACK\n")
+
+
+def test_bad_plugin_spec_is_a_config_error(home: Path) -> None:
+    from appconnect.core.errors import ConfigError
+
+    with harness(home, plugins=["no_such_module_xyz:f"]) as h, pytest.raises(ConfigError) as err:
+        h.pipeline()
+    assert str(err.value).startswith("cannot import plugin module 'no_such_module_xyz'")
+
+
+def test_custom_format_composes_nothing_and_skips_get_call_log(home: Path) -> None:
+    with harness(home, connector={"log_format": "custom"}) as h:
+        created = h.log_call(load_call_fixture("inbound-answered"), note="own body")
+        assert created.result.composed_log_details == ""
+        h.pipeline().calls.clear()
+        updated = h.edit_log(SESSION, subject=None, note="edited")
+        assert interfaces(h) == ["getLogFormatType", "updateCallLog"]
+    assert updated.successful
+    activity = CRMState(home / "fixture-crm.json").get_activity("act-1")
+    assert activity["body"] == "- Note: edited\n"  # built by the connector itself
+
+
+def test_identity_hash_is_app_connects(home: Path) -> None:
+    identity = {"rc_extension_id": "62264425001", "hash_key": "k3y"}
+    with harness(home, identity=identity) as h:
+        record = h.log_call(load_call_fixture("inbound-answered")).result.record
+    assert record is not None
+    expected = hashlib.sha256(b"62264425001:k3y").hexdigest()
+    assert record.hashedExtensionId == expected
+    assert record.extensionNumber == "101"
+
+
+def test_config_timezone_offset_and_settings_drive_composition(home: Path) -> None:
+    user = {"timezone_offset": "0", "settings": {"addCallSessionId": True}}
+    with harness(home, user=user) as h:
+        body = h.log_call(load_call_fixture("inbound-answered")).result.composed_log_details
+        stored = h.store.get_user("fx-user-1")
+    assert "- Date/Time: 2024-01-15 06:30:00 PM\n" in body
+    assert f"- Session Id: {SESSION}\n" in body
+    assert stored is not None
+    assert stored.userSettings == {"addCallSessionId": {"value": True}}
+    assert stored.timezoneOffset == "0"
+
+
+def test_lookup_matches_first_five_and_adds_details(home: Path) -> None:
+    with harness(home) as h:
+        h.log_call(load_call_fixture("inbound-answered"))
+        entries = get_call_logs(
+            h.pipeline(),
+            [SESSION, "x1", "x2", "x3", "x4", "x5"],
+            h.identity(),
+            require_details=True,
+        )
+    assert [e.sessionId for e in entries] == [SESSION, "x1", "x2", "x3", "x4"]
+    assert entries[0].matched and entries[0].logId == "act-1"
+    assert entries[0].logData is not None
+    assert entries[0].logData["fullBody"].startswith("- Note: Dana asked")
+    assert not any(e.matched for e in entries[1:])
+
+
+# --- CRM failures the fixture CRM cannot produce yet: canned with respx ---------------------
+
+
+def _crm_harness(home: Path, router: respx.MockRouter) -> Harness:
+    """The harness on a CRM URL where respx answers the canned routes and the fixture CRM
+    (in-process) answers the rest, which the fixture CRM cannot fail on demand yet."""
+    app = httpx.WSGITransport(app=FixtureCRM(CRMState(home / "fixture-crm.json")))
+    router.route().mock(side_effect=app.handle_request)
+    return harness(home, crm={"url": CRM_URL})
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        (429, "Rate limit exceeded"),
+        (403, "Authorization error"),
+        (500, "Error creating call log"),
+    ],
+)
+def test_create_failure_maps_to_app_connect_message_and_writes_no_row(
+    home: Path, status: int, message: str
+) -> None:
+    with respx.mock(base_url=CRM_URL, assert_all_called=False) as router:
+        router.post("/v1/activities").respond(status, json={"error": "x", "message": "canned"})
+        with _crm_harness(home, router) as h:
+            result = h.log_call(load_call_fixture("inbound-answered")).result
+            rows = list(h.call_logs())
+    assert not result.successful
+    assert result.return_message is not None
+    assert result.return_message.message == message
+    assert result.return_message.messageType == "warning"
+    assert result.return_message.ttl == 5000
+    assert rows == []
+
+
+def test_failed_get_call_log_stops_the_update_instead_of_overwriting(home: Path) -> None:
+    with harness(home) as h:
+        h.log_call(load_call_fixture("inbound-answered"))
+    before = CRMState(home / "fixture-crm.json").get_activity("act-1")
+    with respx.mock(base_url=CRM_URL, assert_all_called=False) as router:
+        router.get("/v1/activities/act-1").respond(500, json={"error": "x", "message": "down"})
+        with _crm_harness(home, router) as h:
+            result = h.simulate_recording(SESSION)
+            called = interfaces(h)
+    assert not result.successful
+    assert result.return_message is not None
+    assert result.return_message.message == "Error getting call log"
+    assert called == ["getLogFormatType", "getCallLog"]  # no updateCallLog
+    after = CRMState(home / "fixture-crm.json").get_activity("act-1")
+    assert after == before
+
+
+def test_update_failure_maps_to_app_connect_message(home: Path) -> None:
+    with harness(home) as h:
+        h.log_call(load_call_fixture("inbound-answered"))
+    with respx.mock(base_url=CRM_URL, assert_all_called=False) as router:
+        router.patch("/v1/activities/act-1").respond(502, json={"error": "x", "message": "bad"})
+        with _crm_harness(home, router) as h:
+            result = h.edit_log(SESSION, subject="S", note=None)
+    assert result.return_message is not None
+    assert result.return_message.message == "Error updating call log"
+    assert result.return_message.details == [
+        {
+            "title": "Details",
+            "items": [
+                {
+                    "id": "1",
+                    "type": "text",
+                    "text": "Please check if the log entity still exists on fixture and your "
+                    "account has permission to EDIT logs.",
+                }
+            ],
+        }
+    ]
