@@ -127,6 +127,28 @@ class GetCallLogResult(_Model):
     returnMessage: ReturnMessage | None = None
 
 
+class DispositionResult(_Model):
+    logId: str | None = None
+    returnMessage: ReturnMessage | None = None
+
+
+class CRMUser(_Model):
+    id: str
+    name: str = ""
+    email: str | None = None
+
+
+class CRMCallLog(_Model):
+    """One call log as the CRM lists it (harness extension `listCallLogs`, not App Connect's)."""
+
+    id: str
+    sessionId: str | None = None
+    contactId: str | None = None
+    ownerId: str | None = None
+    subject: str | None = None
+    body: str | None = None
+
+
 # --- what core passes (App Connect's tables and argument objects) ---------------------------
 
 
@@ -249,6 +271,27 @@ class UpdateCallLogRequest:
     is_from_sscl: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class DispositionRequest:
+    user: User
+    existing_call_log: CallLogRecord
+    auth_header: str
+    dispositions: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class UserListRequest:
+    user: User
+    auth_header: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListCallLogsRequest:
+    user: User
+    auth_header: str
+    session_id: str | None = None
+
+
 # --- the connector -------------------------------------------------------------------------
 
 
@@ -264,6 +307,11 @@ class Connector(ABC):
     create_contact: Callable[[CreateContactRequest], CreateContactResult] | None = None
     get_call_log: Callable[[GetCallLogRequest], GetCallLogResult] | None = None
     get_log_format_type: Callable[[], str] | None = None
+    upsert_call_disposition: Callable[[DispositionRequest], DispositionResult] | None = None
+    get_user_list: Callable[[UserListRequest], list[CRMUser]] | None = None
+    #: Harness extension (no App Connect counterpart): list the CRM's call logs, so
+    #: reconciliation can find activities that no callLogs row points to.
+    list_call_logs: Callable[[ListCallLogsRequest], list[CRMCallLog]] | None = None
 
     @abstractmethod
     def get_auth_type(self) -> AuthType: ...

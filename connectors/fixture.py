@@ -23,16 +23,22 @@ from appconnect.connectors.contract import (
     CreateCallLogResult,
     CreateContactRequest,
     CreateContactResult,
+    CRMCallLog,
+    CRMUser,
+    DispositionRequest,
+    DispositionResult,
     FindContactRequest,
     FindContactResult,
     GetCallLogRequest,
     GetCallLogResult,
+    ListCallLogsRequest,
     PlatformUserInfo,
     ReturnMessage,
     UpdateCallLogRequest,
     UpdateCallLogResult,
     UserInfoRequest,
     UserInfoResult,
+    UserListRequest,
 )
 from appconnect.connectors.errors import CRMError
 
@@ -164,6 +170,39 @@ class FixtureConnector(Connector):
         return UpdateCallLogResult(
             updatedNote=request.note, returnMessage=_success("Call log updated.")
         )
+
+    def upsert_call_disposition(self, request: DispositionRequest) -> DispositionResult:
+        # Dispositions live in their own field: the body and subject are left alone.
+        log_id = request.existing_call_log.thirdPartyLogId
+        self._request(
+            "PATCH",
+            f"/v1/activities/{log_id}",
+            request.auth_header,
+            json={"disposition": dict(request.dispositions)},
+        )
+        return DispositionResult(logId=log_id, returnMessage=_success("Disposition updated"))
+
+    def get_user_list(self, request: UserListRequest) -> list[CRMUser]:
+        users = self._request("GET", "/v1/users", request.auth_header)["users"]
+        return [
+            CRMUser(id=str(u["id"]), name=str(u.get("name") or ""), email=u.get("email"))
+            for u in users
+        ]
+
+    def list_call_logs(self, request: ListCallLogsRequest) -> list[CRMCallLog]:
+        params = {"sessionId": request.session_id} if request.session_id else None
+        items = self._request("GET", "/v1/activities", request.auth_header, params=params)
+        return [
+            CRMCallLog(
+                id=str(a["id"]),
+                sessionId=a.get("sessionId"),
+                contactId=a.get("contactId"),
+                ownerId=a.get("ownerId"),
+                subject=a.get("subject"),
+                body=a.get("body"),
+            )
+            for a in items["activities"]
+        ]
 
     # --- transport --------------------------------------------------------------------
 

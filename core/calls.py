@@ -66,7 +66,7 @@ class CallFixture(_Open):
 
     def as_body(self) -> dict[str, Any]:
         """The request body in App Connect's wire shape (`from`, unknown keys kept)."""
-        return self.model_dump(by_alias=True, exclude_none=True)
+        return self.model_dump(by_alias=True, exclude_unset=True)
 
     @property
     def contact_number(self) -> str:

@@ -30,7 +30,7 @@ from appconnect.core.errormap import api_error_message, warning
 from appconnect.core.errors import UnknownSession
 from appconnect.core.identity import Identity
 from appconnect.core.plugins import SyncPlugin, run_sync_plugins
-from appconnect.core.store import Store
+from appconnect.core.store import ComposedBody, Store
 
 T = TypeVar("T")
 
@@ -200,7 +200,12 @@ def create_call_log(pipeline: Pipeline, body: Mapping[str, Any], identity: Ident
         userId=user.id,
         contactId=contact.id,
     )
-    record = pipeline.store.insert_call_log(record)
+    composed_body = (
+        ComposedBody(pipeline.platform, result.logId, session_id, log_format, composed)
+        if composed
+        else None
+    )
+    record = pipeline.store.insert_call_log(record, composed_body)
     return FlowResult(
         successful=True,
         return_message=result.returnMessage,
@@ -288,6 +293,12 @@ def update_call_log(pipeline: Pipeline, body: Mapping[str, Any], identity: Ident
         result = pipeline.call("updateCallLog", pipeline.connector.update_call_log, request)
     except CRMError as exc:
         return _failure(api_error_message("updateCallLog", pipeline.platform, exc.status))
+    if composed:
+        pipeline.store.record_composed(
+            ComposedBody(
+                pipeline.platform, row.thirdPartyLogId, row.sessionId, log_format, composed
+            )
+        )
     return FlowResult(
         successful=True,
         return_message=result.returnMessage,

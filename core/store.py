@@ -12,7 +12,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -87,7 +87,24 @@ def _v1(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX callLogs_sessionId ON callLogs (sessionId)")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
+def _v2(conn: sqlite3.Connection) -> None:
+    # Ours, not App Connect's: the body core last composed for each CRM log, so
+    # reconciliation can tell a lost section from a user's own edit.
+    conn.execute(
+        """CREATE TABLE composedBodies (
+            platform VARCHAR(255) NOT NULL,
+            thirdPartyLogId VARCHAR(255) NOT NULL,
+            sessionId VARCHAR(255) NOT NULL,
+            logFormat VARCHAR(255) NOT NULL,
+            body TEXT NOT NULL,
+            createdAt DATETIME NOT NULL,
+            updatedAt DATETIME NOT NULL,
+            PRIMARY KEY (platform, thirdPartyLogId)
+        )"""
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -95,6 +112,18 @@ def now_timestamp() -> str:
     """A timestamp in the text form Sequelize writes to SQLite."""
     moment = datetime.now(UTC)
     return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d} +00:00"
+
+
+@dataclass(frozen=True, slots=True)
+class ComposedBody:
+    """What core last composed for a CRM log (harness table `composedBodies`)."""
+
+    platform: str
+    thirdPartyLogId: str
+    sessionId: str
+    logFormat: str
+    body: str
+    updatedAt: str = ""
 
 
 class Store:
@@ -221,7 +250,10 @@ class Store:
         ).fetchone()
         return _call_log_from_row(row) if row else None
 
-    def insert_call_log(self, record: CallLogRecord) -> CallLogRecord:
+    def insert_call_log(
+        self, record: CallLogRecord, composed: ComposedBody | None = None
+    ) -> CallLogRecord:
+        """Write the row, and what was composed for it, in one transaction."""
         stamp = now_timestamp()
         record = replace(record, createdAt=stamp, updatedAt=stamp)
         with self.transaction() as conn:
@@ -230,7 +262,21 @@ class Store:
                 f"VALUES ({', '.join('?' * len(CALL_LOG_COLUMNS))})",
                 tuple(getattr(record, c) for c in CALL_LOG_COLUMNS),
             )
+            if composed is not None:
+                _upsert_composed(conn, composed, stamp)
         return record
+
+    def record_composed(self, composed: ComposedBody) -> None:
+        with self.transaction() as conn:
+            _upsert_composed(conn, composed, now_timestamp())
+
+    def last_composed(self, platform: str, third_party_log_id: str) -> ComposedBody | None:
+        row = self._conn.execute(
+            "SELECT platform, thirdPartyLogId, sessionId, logFormat, body, updatedAt "
+            "FROM composedBodies WHERE platform = ? AND thirdPartyLogId = ?",
+            (platform, third_party_log_id),
+        ).fetchone()
+        return ComposedBody(**dict(row)) if row else None
 
     def iter_call_logs(self, session_id: str | None = None) -> Iterator[CallLogRecord]:
         """Rows in creation order, streamed from the cursor rather than loaded at once."""
@@ -250,6 +296,25 @@ class Store:
             "EXPLAIN QUERY PLAN SELECT * FROM callLogs WHERE sessionId = ?", ("x",)
         ).fetchall()
         return [str(row["detail"]) for row in rows]
+
+
+def _upsert_composed(conn: sqlite3.Connection, composed: ComposedBody, stamp: str) -> None:
+    conn.execute(
+        "INSERT INTO composedBodies "
+        "(platform, thirdPartyLogId, sessionId, logFormat, body, createdAt, updatedAt) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, thirdPartyLogId) DO UPDATE SET "
+        "sessionId = excluded.sessionId, logFormat = excluded.logFormat, body = excluded.body, "
+        "updatedAt = excluded.updatedAt",
+        (
+            composed.platform,
+            composed.thirdPartyLogId,
+            composed.sessionId,
+            composed.logFormat,
+            composed.body,
+            stamp,
+            stamp,
+        ),
+    )
 
 
 def _identity_filter(

@@ -130,7 +130,9 @@ def test_check_interfaces_reports_implemented_interfaces_and_clean_reconciliatio
     assert "getOauthInfo" not in implemented  # API-key connector
     for name in ("createCallLog", "updateCallLog", "getCallLog", "findContact", "getLogFormatType"):
         assert implemented[name] is True, name
-    assert implemented["upsertCallDisposition"] is False
+    assert implemented["upsertCallDisposition"] is True
+    assert implemented["getUserList"] is True
+    assert implemented["createMessageLog"] is False
     assert implemented["cacheCallNote"] is False
     assert report["reconciliation"] == {"ok": True, "checked": 2, "problems": []}
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,7 @@ def test_schema_has_app_connect_columns_and_key(store: Store, tmp_path: Path) ->
         "userSettings",
         "timezoneOffset",
     } <= user_columns
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
 
 
 def test_store_file_is_user_only(store: Store, tmp_path: Path) -> None:
@@ -119,3 +120,36 @@ def test_login_upsert_keeps_settings(store: Store) -> None:
     assert stored.userSettings == {"addCallSessionId": {"value": True}}
     assert store.latest_user("fixture") == stored
     assert store.latest_user("other") is None
+
+
+def test_v1_store_is_migrated_keeping_its_rows(tmp_path: Path) -> None:
+    from appconnect.core import store as store_module
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    store_module.MIGRATIONS[0](conn)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute(
+        "INSERT INTO callLogs (id, sessionId, thirdPartyLogId, createdAt, updatedAt) "
+        "VALUES ('t', 's', 'act-1', 'n', 'n')"
+    )
+    conn.commit()
+    conn.close()
+    migrated = Store.open(path)
+    assert migrated.schema_version == SCHEMA_VERSION
+    assert [r.thirdPartyLogId for r in migrated.iter_call_logs()] == ["act-1"]
+    assert migrated.last_composed("fixture", "act-1") is None
+
+
+def test_row_and_composed_body_are_written_together(store: Store) -> None:
+    from appconnect.core.store import ComposedBody
+
+    body = ComposedBody("fixture", "act-s1", "s1", "text/plain", "- Note: hi\n")
+    store.insert_call_log(_row(), body)
+    with pytest.raises(sqlite3.IntegrityError):
+        store.insert_call_log(_row(), replace(body, body="other"))
+    last = store.last_composed("fixture", "act-s1")
+    assert last is not None and last.body == "- Note: hi\n"  # the failed insert wrote nothing
+    store.record_composed(replace(body, body="- Note: bye\n"))
+    again = store.last_composed("fixture", "act-s1")
+    assert again is not None and again.body == "- Note: bye\n"
