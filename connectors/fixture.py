@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import re
+from datetime import UTC, datetime
 from collections.abc import Mapping
 from typing import Any
 
@@ -123,11 +124,14 @@ class FixtureConnector(Connector):
             # A custom log format means core composed nothing: the connector builds the body.
             "body": request.composed_log_details or _own_body(request.note),
             "direction": call.get("direction"),
-            "startTime": call.get("startTime"),
-            "duration": call.get("duration"),
+            "startTime": _iso_time(call.get("startTime")),
+            "duration": _seconds(call.get("duration")),
             "result": call.get("result"),
             "recordingLink": recording.get("link") if isinstance(recording, Mapping) else None,
         }
+        if request.is_from_sscl:
+            # Server-side logging may act for a mapped CRM user: the activity is theirs.
+            payload["ownerId"] = request.user.id
         body = self._request("POST", "/v1/activities", request.auth_header, json=payload)
         return CreateCallLogResult(
             logId=str(body["activity"]["id"]), returnMessage=_success("Call logged")
@@ -159,8 +163,8 @@ class FixtureConnector(Connector):
             changes["body"] = _own_body(request.note)
         if request.subject is not None:
             changes["subject"] = request.subject
-        if request.duration is not None:
-            changes["duration"] = request.duration
+        if _seconds(request.duration) is not None:
+            changes["duration"] = _seconds(request.duration)
         if request.result is not None:
             changes["result"] = request.result
         if request.recording_link is not None:
@@ -243,6 +247,21 @@ def _contact_info(item: Mapping[str, Any], *, is_new: bool | None = None) -> Con
         type=item.get("type"),
         isNewContact=is_new,
     )
+
+
+def _iso_time(value: Any) -> str | None:
+    # App Connect sends ISO text from the extension and epoch milliseconds from SSCL.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        moment = datetime.fromtimestamp(value / 1000, UTC)
+        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return None if value is None else str(value)
+
+
+def _seconds(duration: Any) -> int | float | None:
+    # Server-side logging sends "pending" until the call ends; the CRM field is numeric.
+    if isinstance(duration, int | float) and not isinstance(duration, bool):
+        return duration
+    return None
 
 
 def _default_subject(call: Mapping[str, Any], contact_name: str) -> str:

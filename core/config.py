@@ -85,12 +85,24 @@ class IdentityConfig(_Section):
     hash_key: str = Field(default="", repr=False)
 
 
+class AppConnectConfig(_Section):
+    """How the App Connect server is set up, where that changes call logging."""
+
+    #: `USE_CACHE`: server-side logging takes the note from the note cache.
+    use_cache: bool = False
+    #: Manifest `enableExtensionNumberLoggingSetting`: findContact gets `isExtension`.
+    enable_extension_number_logging: bool = False
+    #: Manifest `serverSideLogging.enableUserMapping`: SSCL logs as the mapped CRM user.
+    server_side_user_mapping: bool = False
+
+
 class HarnessConfig(_Section):
     crm: CRMConfig = CRMConfig()
     connector: ConnectorConfig = ConnectorConfig()
     user: UserConfig = UserConfig()
     identity: IdentityConfig = IdentityConfig()
-    #: Synchronous call plugins, as `module:callable`, run in order on every create and update.
+    app_connect: AppConnectConfig = AppConnectConfig()
+    #: Call plugins by entry-point name or `module:callable`, run in order (core/plugins.py).
     plugins: list[str] = Field(default_factory=list)
 
     @property

@@ -8,7 +8,8 @@ connector call goes through `Pipeline.call`, which records it, so the order of i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ from appconnect.connectors.contract import (
     Connector,
     ContactRef,
     CreateCallLogRequest,
+    DispositionRequest,
     GetCallLogRequest,
     GetCallLogResult,
     ReturnMessage,
@@ -29,8 +31,9 @@ from appconnect.core.compose import compose_call_log, is_composable
 from appconnect.core.errormap import api_error_message, warning
 from appconnect.core.errors import UnknownSession
 from appconnect.core.identity import Identity
-from appconnect.core.plugins import SyncPlugin, run_sync_plugins
+from appconnect.core.plugins import Plugin, run_async_plugins, run_sync_plugins
 from appconnect.core.store import ComposedBody, Store
+from appconnect.core.trace import InterfaceCall
 
 T = TypeVar("T")
 
@@ -44,13 +47,6 @@ RINGSENSE_KEYS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class InterfaceCall:
-    interface: str
-    ok: bool
-    error: str | None = None
-
-
 @dataclass
 class Pipeline:
     """What every flow needs: the store, the connector, the logged-in user and plugins."""
@@ -59,17 +55,32 @@ class Pipeline:
     connector: Connector
     user: User | None
     platform: str
-    plugins: Sequence[SyncPlugin] = ()
+    plugins: Sequence[Plugin] = ()
+    #: App Connect's USE_CACHE: server-side logging reads the note from the note cache.
+    use_cache: bool = False
     calls: list[InterfaceCall] = field(default_factory=list)
 
     def call(self, interface: str, fn: Callable[..., T], *args: Any) -> T:
+        """Call a connector interface, recording it (arguments, result or error) in order."""
+        arguments = args[0] if len(args) == 1 else list(args)
         try:
             result = fn(*args)
         except Exception as exc:
-            self.calls.append(InterfaceCall(interface, ok=False, error=str(exc)))
+            self.calls.append(InterfaceCall(interface, False, str(exc), arguments))
             raise
-        self.calls.append(InterfaceCall(interface, ok=True))
+        self.calls.append(InterfaceCall(interface, True, None, arguments, result))
         return result
+
+    @contextmanager
+    def acting_as(self, user: User | None) -> Iterator[None]:
+        """Run flows as another user (server-side logging for a mapped CRM user)."""
+        previous = self.user
+        if user is not None:
+            self.user = user
+        try:
+            yield
+        finally:
+            self.user = previous
 
     def log_format(self) -> str:
         getter = self.connector.get_log_format_type
@@ -87,6 +98,8 @@ class FlowResult:
     record: CallLogRecord | None = None
     composed_log_details: str = ""
     updated_note: str | None = None
+    #: Failures of async plugins, which run after the flow and cannot undo it.
+    plugin_errors: tuple[str, ...] = ()
 
 
 def _failure(message: ReturnMessage, **extra: Any) -> FlowResult:
@@ -126,6 +139,13 @@ def create_call_log(pipeline: Pipeline, body: Mapping[str, Any], identity: Ident
         name=str(body.get("contactName") or ""),
     )
 
+    is_from_sscl = bool(body.get("isFromSSCL"))
+    if pipeline.use_cache and is_from_sscl:
+        # App Connect reads the cached note here, then overwrites it with body.note after the
+        # plugins (quirk 1: the cache is dead). We keep the cached note: it is why it exists.
+        cached = pipeline.store.cached_note(session_id)
+        if cached is not None:
+            body = {**body, "note": cached}
     data = run_sync_plugins(pipeline.plugins, dict(body))
     note = data.get("note")
 
@@ -180,7 +200,7 @@ def create_call_log(pipeline: Pipeline, body: Mapping[str, Any], identity: Ident
         voicemail_link=body.get("voicemailLink"),
         composed_log_details=composed,
         hashed_account_id=identity.hashed_account_id,
-        is_from_sscl=bool(body.get("isFromSSCL")),
+        is_from_sscl=is_from_sscl,
     )
     try:
         result = pipeline.call("createCallLog", pipeline.connector.create_call_log, request)
@@ -212,6 +232,7 @@ def create_call_log(pipeline: Pipeline, body: Mapping[str, Any], identity: Ident
         log_id=result.logId,
         record=record,
         composed_log_details=composed,
+        plugin_errors=tuple(run_async_plugins(pipeline.plugins, data)),
     )
 
 
@@ -306,6 +327,48 @@ def update_call_log(pipeline: Pipeline, body: Mapping[str, Any], identity: Ident
         record=row,
         composed_log_details=composed,
         updated_note=result.updatedNote,
+        plugin_errors=tuple(run_async_plugins(pipeline.plugins, data)),
+    )
+
+
+# --- disposition (PUT /callDisposition) ----------------------------------------------------
+
+
+def upsert_call_disposition(
+    pipeline: Pipeline, body: Mapping[str, Any], identity: Identity
+) -> FlowResult:
+    """Ref §3.4: row, user, auth, then the connector; `successful` is whether a logId came back."""
+    session_id = str(body["sessionId"])
+    row = pipeline.store.find_call_log(
+        session_id,
+        extension_number=identity.extension_number,
+        hashed_extension_id=identity.hashed_extension_id,
+    )
+    if row is None:
+        return _failure(warning("Cannot find log", 3000))
+    user = pipeline.user
+    if user is None or not user.accessToken:
+        return _failure(warning("Cannot find user", 3000))
+    upsert = pipeline.connector.upsert_call_disposition
+    if upsert is None:
+        return _failure(warning("Not supported", 2000), record=row)
+    request = DispositionRequest(
+        user=user,
+        existing_call_log=row,
+        auth_header=auth_header(pipeline.connector, user),
+        dispositions=body.get("dispositions") or {},
+    )
+    try:
+        result = pipeline.call("upsertCallDisposition", upsert, request)
+    except CRMError as exc:
+        return _failure(
+            api_error_message("upsertCallDisposition", pipeline.platform, exc.status), record=row
+        )
+    return FlowResult(
+        successful=bool(result.logId),
+        return_message=result.returnMessage,
+        log_id=result.logId,
+        record=row,
     )
 
 

@@ -7,7 +7,7 @@ core (the flows in `flows.py`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
@@ -23,6 +23,7 @@ from appconnect.connectors.contract import (
     FindContactRequest,
     User,
     UserInfoRequest,
+    UserListRequest,
 )
 from appconnect.connectors.errors import CRMError
 from appconnect.connectors.fixture import FixtureConnector
@@ -31,11 +32,18 @@ from appconnect.core.calls import CallFixture
 from appconnect.core.checks import CheckReport, check_interfaces
 from appconnect.core.config import HarnessConfig, load_config
 from appconnect.core.errors import BadInput, ConfigError, ConnectError
-from appconnect.core.flows import FlowResult, Pipeline, create_call_log, update_call_log
+from appconnect.core.flows import (
+    FlowResult,
+    Pipeline,
+    create_call_log,
+    update_call_log,
+    upsert_call_disposition,
+)
 from appconnect.core.home import db_path, fixture_crm_path, harness_home
 from appconnect.core.identity import Identity, resolve_identity
 from appconnect.core.plugins import load_plugins
 from appconnect.core.store import Store
+from appconnect.core.user_mapping import match_users
 from appconnect.fixtures.crm import CRMState, FixtureCRM
 
 EMBEDDED_CRM_URL = "http://fixture-crm.embedded"
@@ -58,11 +66,15 @@ class Harness:
         *,
         config_path: Path | None = None,
         transport: httpx.BaseTransport | None = None,
+        sandbox: bool = False,
     ) -> None:
         self.config = config
         self.home = home
         self.config_path = config_path
         self._transport = transport
+        #: A sandbox keeps its store in memory and, with the embedded CRM, a fresh in-memory
+        #: fixture CRM too: scenarios and smoke runs leave the home untouched.
+        self.sandbox = sandbox
         self._store: Store | None = None
         self._connector: Connector | None = None
         self._crm_state: CRMState | None = None
@@ -75,9 +87,16 @@ class Harness:
         *,
         home: Path | None = None,
         transport: httpx.BaseTransport | None = None,
+        sandbox: bool = False,
     ) -> Harness:
         config, found = load_config(config_path)
-        return cls(config, home or harness_home(), config_path=found, transport=transport)
+        return cls(
+            config,
+            home or harness_home(),
+            config_path=found,
+            transport=transport,
+            sandbox=sandbox,
+        )
 
     def __enter__(self) -> Harness:
         return self
@@ -109,14 +128,16 @@ class Harness:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store.open(db_path(self.home))
+            self._store = Store.open(None if self.sandbox else db_path(self.home))
         return self._store
 
     @property
     def crm_state(self) -> CRMState:
-        """The fixture CRM's state in this home (embedded, or served from it on loopback)."""
+        """The fixture CRM's state: this home's (embedded, or served from it on loopback), or
+        a fresh in-memory one for an embedded sandbox."""
         if self._crm_state is None:
-            self._crm_state = CRMState(fixture_crm_path(self.home))
+            in_memory = self.sandbox and self.embedded_crm
+            self._crm_state = CRMState(None if in_memory else fixture_crm_path(self.home))
         return self._crm_state
 
     @property
@@ -146,6 +167,7 @@ class Harness:
                 user=None,
                 platform=self.config.platform,
                 plugins=load_plugins(self.config.plugins),
+                use_cache=self.config.app_connect.use_cache,
             )
             self._pipeline.user = self._connect_user()
         return self._pipeline
@@ -222,6 +244,7 @@ class Harness:
         note: str | None = None,
         create_contact_name: str | None = None,
     ) -> LogCallOutcome:
+        """The user logs a call from the extension (`POST /callLog`)."""
         body = fixture.as_body()
         log_info = body["logInfo"]
         if session_id is not None:
@@ -232,8 +255,22 @@ class Harness:
             log_info["customSubject"] = subject
         if note is not None:
             body["note"] = note
+        return self.log_body(
+            body, fixture.identity_overrides(), create_contact_name=create_contact_name
+        )
+
+    def log_body(
+        self,
+        body: dict[str, Any],
+        identity_overrides: Mapping[str, str],
+        *,
+        create_contact_name: str | None = None,
+        as_user: User | None = None,
+    ) -> LogCallOutcome:
+        """Match the contact as the extension does, then run the create flow on `body`."""
         pipeline = self.pipeline()
-        identity = self.identity(fixture.identity_overrides())
+        identity = self.identity(identity_overrides)
+        log_info = body["logInfo"]
         created = False
         # Like the extension, match the contact only for a call not logged yet (it knows from
         # its callLog lookup), so a repeat creates nothing, not even a contact.
@@ -242,28 +279,38 @@ class Harness:
             extension_number=identity.extension_number,
             hashed_extension_id=identity.hashed_extension_id,
         )
-        if logged is None and not body.get("contactId"):
-            created = self._resolve_contact(
-                pipeline, body, fixture.contact_number, create_contact_name
-            )
-        return LogCallOutcome(create_call_log(pipeline, body, identity), contact_created=created)
+        with pipeline.acting_as(as_user):
+            if logged is None and not body.get("contactId"):
+                created = self._resolve_contact(pipeline, body, create_contact_name)
+            result = create_call_log(pipeline, body, identity)
+        return LogCallOutcome(result, contact_created=created)
+
+    def _contact_lookup(self, log_info: Mapping[str, Any]) -> tuple[str, bool]:
+        """The number the extension looks up, and whether it is an internal extension: only
+        when the manifest enables extension-number logging and the party has no phone number."""
+        inbound = log_info.get("direction") == "Inbound"
+        party: Mapping[str, Any] = log_info.get("from" if inbound else "to") or {}
+        number = str(party.get("phoneNumber") or "")
+        extension = str(party.get("extensionNumber") or "")
+        if not number and extension and self.config.app_connect.enable_extension_number_logging:
+            return extension, True
+        return number, False
 
     def _resolve_contact(
-        self,
-        pipeline: Pipeline,
-        body: dict[str, Any],
-        number: str,
-        create_name: str | None,
+        self, pipeline: Pipeline, body: dict[str, Any], create_name: str | None
     ) -> bool:
         """The extension's contact match before logging (`GET /contact`, then `POST /contact`)."""
         user, connector = pipeline.user, pipeline.connector
+        number, is_extension = self._contact_lookup(body["logInfo"])
         if user is None or connector.find_contact is None or not number:
             return False
         header = auth_header(connector, user)
         found = pipeline.call(
             "findContact",
             connector.find_contact,
-            FindContactRequest(user=user, auth_header=header, phone_number=number),
+            FindContactRequest(
+                user=user, auth_header=header, phone_number=number, is_extension=is_extension
+            ),
         )
         contact = found.matchedContactInfo[0] if found.matchedContactInfo else None
         created = False
@@ -281,6 +328,38 @@ class Harness:
                 contactId=contact.id, contactName=contact.name, contactType=contact.type or ""
             )
         return created
+
+    def server_side_user(
+        self, rc_extension_id: str, rc_extensions: Sequence[Mapping[str, Any]]
+    ) -> User | None:
+        """With user mapping on, the CRM user a server-side log for this extension belongs
+        to (matched through getUserList), holding the admin-assigned token; else None."""
+        if not self.config.app_connect.server_side_user_mapping:
+            return None
+        pipeline = self.pipeline()
+        admin, lister = pipeline.user, pipeline.connector.get_user_list
+        if admin is None or lister is None:
+            return None
+        header = auth_header(pipeline.connector, admin)
+        crm_users = pipeline.call("getUserList", lister, UserListRequest(admin, header))
+        crm_id = match_users(rc_extensions, crm_users).get(rc_extension_id)
+        if crm_id is None or crm_id == admin.id:
+            return None
+        mapped = self.store.get_user(crm_id)
+        if mapped is None or mapped.accessToken != admin.accessToken:
+            mapped = self.store.upsert_user(
+                replace(admin, id=crm_id, userSettings=mapped.userSettings if mapped else {})
+            )
+        return mapped
+
+    def cache_note(self, session_id: str, note: str) -> None:
+        """`POST /callLog/cacheNote`: the note server-side logging will use (with USE_CACHE)."""
+        self.store.cache_note(session_id, note)
+
+    def disposition(self, session_id: str, dispositions: Mapping[str, Any]) -> FlowResult:
+        """`PUT /callDisposition`."""
+        body = {"sessionId": session_id, "dispositions": dict(dispositions)}
+        return upsert_call_disposition(self.pipeline(), body, self.identity())
 
     def update_log(self, body: Mapping[str, Any]) -> FlowResult:
         """`PATCH /callLog` with the given body (App Connect's key names)."""

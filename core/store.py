@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -104,7 +105,19 @@ def _v2(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+def _v3(conn: sqlite3.Connection) -> None:
+    # App Connect's note cache (`POST /callLog/cacheNote`, DynamoDB with a 1 h TTL upstream).
+    conn.execute(
+        """CREATE TABLE noteCache (
+            sessionId VARCHAR(255) PRIMARY KEY,
+            note TEXT NOT NULL,
+            expiresAt REAL NOT NULL
+        )"""
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
+NOTE_CACHE_TTL_SECONDS = 3600
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -289,6 +302,25 @@ class Store:
             )
         for row in cursor:
             yield _call_log_from_row(row)
+
+    # --- note cache --------------------------------------------------------------------
+
+    def cache_note(self, session_id: str, note: str, *, now: float | None = None) -> None:
+        expires = (time.time() if now is None else now) + NOTE_CACHE_TTL_SECONDS
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO noteCache (sessionId, note, expiresAt) VALUES (?, ?, ?) "
+                "ON CONFLICT (sessionId) DO UPDATE SET note = excluded.note, "
+                "expiresAt = excluded.expiresAt",
+                (session_id, note, expires),
+            )
+
+    def cached_note(self, session_id: str, *, now: float | None = None) -> str | None:
+        row = self._conn.execute(
+            "SELECT note FROM noteCache WHERE sessionId = ? AND expiresAt > ?",
+            (session_id, time.time() if now is None else now),
+        ).fetchone()
+        return str(row["note"]) if row else None
 
     def explain_session_lookup(self) -> list[str]:
         """The query plan of a session lookup (tests check it uses the sessionId index)."""
