@@ -11,10 +11,12 @@ from appconnect import __version__
 from appconnect.cli import (
     call_fixtures,
     check_interfaces,
+    compose,
     edit_log,
     fixture_crm,
     log_call,
     logs,
+    simulate,
     simulate_recording,
 )
 from appconnect.cli.context import AppContext
@@ -75,6 +77,8 @@ logs.register(app)
 check_interfaces.register(app)
 fixture_crm.register(app)
 call_fixtures.register(app)
+simulate.register(app)
+compose.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,58 @@
+"""`appconnect compose`: preview the body App Connect's core composes for a parameter object."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from appconnect.cli.context import app_context, handle_errors
+
+
+def register(app: typer.Typer) -> None:
+    app.command("compose")(compose)
+
+
+@handle_errors
+def compose(
+    ctx: typer.Context,
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="A JSON file holding composeCallLog's parameter object, or - for stdin."
+        ),
+    ] = "-",
+    log_format: Annotated[
+        str | None,
+        typer.Option("--format", help="Override logFormat (text/plain, text/html, text/markdown)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help='Print {"logFormat", "body"} as JSON.')
+    ] = False,
+) -> None:
+    """Compose a call-log body exactly as App Connect's core would (composeCallLog).
+
+    The parameter object uses App Connect's keys: logFormat, existingBody, callLog,
+    contactInfo, user (userSettings, timezoneOffset), note, subject, startTime, duration,
+    result, recordingLink, voicemailLink, aiNote, transcript, ringSense*.
+    """
+    from appconnect.core.compose_params import compose_from_json
+
+    app = app_context(ctx)
+    where = "stdin" if source == "-" else source
+    if source == "-":
+        text = sys.stdin.read()
+    else:
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            from appconnect.core.errors import BadInput
+
+            raise BadInput("no such file", source) from None
+    params, body = compose_from_json(text, where, log_format=log_format)
+    if as_json:
+        app.terminal.json({"logFormat": params.get("logFormat", "text/plain"), "body": body})
+    else:
+        sys.stdout.write(body)

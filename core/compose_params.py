@@ -1,0 +1,42 @@
+"""Reading a composeCallLog parameter object from JSON, for `appconnect compose`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from appconnect.core.compose import compose_call_log
+from appconnect.core.errors import BadInput
+
+# Keys whose values must be JSON objects (or null) when given.
+_OBJECT_KEYS = ("callLog", "contactInfo", "user")
+_TEXT_KEYS = ("logFormat", "existingBody")
+
+
+def compose_from_json(
+    text: str, where: str, *, log_format: str | None = None
+) -> tuple[dict[str, Any], str]:
+    """Parse, check the types the composer relies on, compose. Returns (params, body)."""
+    try:
+        params = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"invalid JSON: {exc.msg} at line {exc.lineno}", where) from None
+    if not isinstance(params, dict):
+        raise BadInput("the parameter object must be a JSON object", where)
+    if log_format is not None:
+        params["logFormat"] = log_format
+    for key in _OBJECT_KEYS:
+        if params.get(key) is not None and not isinstance(params[key], Mapping):
+            raise BadInput(f"'{key}' must be an object", where)
+    for key in _TEXT_KEYS:
+        if params.get(key) is not None and not isinstance(params[key], str):
+            raise BadInput(f"'{key}' must be a string", where)
+    user = params.get("user") or {}
+    settings = user.get("userSettings")
+    if settings is not None and not isinstance(settings, Mapping):
+        raise BadInput("'user.userSettings' must be an object", where)
+    legs = (params.get("callLog") or {}).get("legs")
+    if legs is not None and not isinstance(legs, list):
+        raise BadInput("'callLog.legs' must be an array", where)
+    return params, compose_call_log(params)
