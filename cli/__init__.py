@@ -18,6 +18,7 @@ from appconnect.cli import (
     logs,
     simulate,
     simulate_recording,
+    smoke,
 )
 from appconnect.cli.context import AppContext
 
@@ -79,6 +80,7 @@ fixture_crm.register(app)
 call_fixtures.register(app)
 simulate.register(app)
 compose.register(app)
+smoke.register(app)
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ def flow_json(result: FlowResult, calls: list[InterfaceCall]) -> dict[str, Any]:
         "callLog": asdict(result.record) if result.record else None,
         "composedLogDetails": result.composed_log_details,
         "interfaceCalls": [call.interface for call in calls],
+        "pluginErrors": list(result.plugin_errors),
     }
 
 
@@ -41,6 +42,8 @@ def show_flow(
         terminal.success(text)
     else:
         terminal.warning(text)
+    for error in result.plugin_errors:
+        terminal.warning(error)
     if result.record is not None:
         row = result.record
         terminal.fields(

@@ -27,11 +27,18 @@ def simulate_recording(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Send the later update App Connect sends when a recording lands: only the link changes."""
+    """Send the later update App Connect sends when a recording lands: only the link changes.
+
+    The same machinery as a scenario's `recording` step, on this home's call log.
+    """
+    from appconnect.core.scenarios import RecordingStep
+    from appconnect.core.simulate import ScenarioRunner
+
     app = app_context(ctx)
     with app.harness() as harness:
-        result = harness.simulate_recording(session_id, link=link)
-        calls = harness.pipeline().calls
-    show_flow(app.terminal, result, calls, as_json=as_json, show_body=show_body)
-    if not result.successful:
+        runner = ScenarioRunner(harness, session_id=session_id, strict=True)
+        step = runner.run_step(1, RecordingStep(kind="recording", link=link))
+    assert step.flow is not None  # a recording step always runs the update flow
+    show_flow(app.terminal, step.flow, step.calls, as_json=as_json, show_body=show_body)
+    if not step.flow.successful:
         raise typer.Exit(1)

@@ -44,6 +44,24 @@ class Terminal:
     def warning(self, text: str) -> None:
         self._console(stderr=True).print(f"Warning: {text}", style="yellow", soft_wrap=True)
 
+    def ask(self, prompt: str) -> str:
+        """Read one line from the user; no input (CI, a closed stdin) reads as Enter."""
+        self._console(stderr=True).print(prompt, end="")
+        try:
+            return input()
+        except EOFError:
+            return ""
+
+    def trace(self, step: int, call: dict[str, Any]) -> None:
+        """One interface call of a trace, arguments and result as JSON (secrets redacted)."""
+        status = "ok" if call["ok"] else f"error: {call.get('error')}"
+        err = self._console(stderr=False)
+        err.print(f"[{step}] {call['interface']} ({status})", soft_wrap=True)
+        err.print(
+            "    arguments: " + json.dumps(call["arguments"], ensure_ascii=False), soft_wrap=True
+        )
+        err.print("    result: " + json.dumps(call["result"], ensure_ascii=False), soft_wrap=True)
+
     def abort(self, text: str, code: int) -> typer.Exit:
         """Print the one-line error and return the Exit to raise."""
         self._console(stderr=True).print(f"Error: {text}", style="red", soft_wrap=True)

@@ -292,6 +292,13 @@ class ListCallLogsRequest:
     session_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class DeleteCallLogRequest:
+    user: User
+    auth_header: str
+    call_log_id: str
+
+
 # --- the connector -------------------------------------------------------------------------
 
 
@@ -312,6 +319,8 @@ class Connector(ABC):
     #: Harness extension (no App Connect counterpart): list the CRM's call logs, so
     #: reconciliation can find activities that no callLogs row points to.
     list_call_logs: Callable[[ListCallLogsRequest], list[CRMCallLog]] | None = None
+    #: Harness extension: delete a CRM call log, so `smoke` can clean up after itself.
+    delete_call_log: Callable[[DeleteCallLogRequest], None] | None = None
 
     @abstractmethod
     def get_auth_type(self) -> AuthType: ...

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import base64
 import re
-from datetime import UTC, datetime
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -26,6 +26,7 @@ from appconnect.connectors.contract import (
     CreateContactResult,
     CRMCallLog,
     CRMUser,
+    DeleteCallLogRequest,
     DispositionRequest,
     DispositionResult,
     FindContactRequest,
@@ -208,6 +209,14 @@ class FixtureConnector(Connector):
             for a in items["activities"]
         ]
 
+    def delete_call_log(self, request: DeleteCallLogRequest) -> None:
+        self._request(
+            "DELETE",
+            f"/v1/activities/{request.call_log_id}",
+            request.auth_header,
+            expect_body=False,
+        )
+
     # --- transport --------------------------------------------------------------------
 
     def _request(
@@ -218,6 +227,7 @@ class FixtureConnector(Connector):
         *,
         params: Mapping[str, str] | None = None,
         json: Mapping[str, Any] | None = None,
+        expect_body: bool = True,
     ) -> dict[str, Any]:
         try:
             response = self._client.request(
@@ -230,6 +240,8 @@ class FixtureConnector(Connector):
                 f"{method} {path}: HTTP {response.status_code} {_error_text(response)}",
                 status=response.status_code,
             )
+        if not expect_body:
+            return {}
         try:
             data = response.json()
         except ValueError as exc:

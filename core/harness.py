@@ -26,7 +26,7 @@ from appconnect.connectors.contract import (
     UserListRequest,
 )
 from appconnect.connectors.errors import CRMError
-from appconnect.connectors.fixture import FixtureConnector
+from appconnect.connectors.registry import ConnectorNotFound, build_connector
 from appconnect.core.auth import auth_header
 from appconnect.core.calls import CallFixture
 from appconnect.core.checks import CheckReport, check_interfaces
@@ -47,7 +47,6 @@ from appconnect.core.user_mapping import match_users
 from appconnect.fixtures.crm import CRMState, FixtureCRM
 
 EMBEDDED_CRM_URL = "http://fixture-crm.embedded"
-DEFAULT_RECORDING_HOST = "https://media.ringcentral.test/recording"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +121,19 @@ class Harness:
         return self.config.crm.url is None
 
     @property
+    def platform(self) -> str:
+        """The platform name: the config's `user.platform`, else the connector's own."""
+        if self.config.user.platform:
+            return self.config.user.platform
+        return getattr(self.connector, "platform", None) or self.config.connector.name
+
+    @property
+    def fixture_crm_reachable(self) -> bool:
+        """Can the harness act on the CRM directly, as a CRM user would? Yes for the fixture
+        CRM: embedded, or served from this home to the built-in connector."""
+        return self.embedded_crm or self.config.connector.name == "fixture"
+
+    @property
     def crm_url(self) -> str:
         return self.config.crm.url or EMBEDDED_CRM_URL
 
@@ -148,15 +160,17 @@ class Harness:
 
     def _build_connector(self) -> Connector:
         name = self.config.connector.name
-        if name != "fixture":
-            raise ConfigError(f"unknown connector '{name}' (available: fixture)", "connector.name")
         transport = self._transport
         if transport is None and self.embedded_crm:
             transport = httpx.WSGITransport(app=FixtureCRM(self.crm_state))
         client = httpx.Client(
             base_url=self.crm_url, transport=transport, timeout=self.config.crm.timeout
         )
-        return FixtureConnector(client, log_format=self.config.connector.log_format)
+        try:
+            return build_connector(name, client, log_format=self.config.connector.log_format)
+        except ConnectorNotFound as exc:
+            client.close()
+            raise ConfigError(str(exc), "connector.name") from None
 
     def pipeline(self) -> Pipeline:
         """The flows' context, with the CRM user connected (App Connect's login)."""
@@ -165,7 +179,7 @@ class Harness:
                 store=self.store,
                 connector=self.connector,
                 user=None,
-                platform=self.config.platform,
+                platform=self.platform,
                 plugins=load_plugins(self.config.plugins),
                 use_cache=self.config.app_connect.use_cache,
             )
@@ -181,13 +195,13 @@ class Harness:
         key = self.config.crm.resolved_api_key()
         if key:
             return key
-        if self.config.connector.name == "fixture":
+        if self.config.crm.url is None or self.config.connector.name == "fixture":
             # The fixture CRM in this home, embedded or served: its seeded key.
             return self.crm_state.api_key
         raise ConfigError("no CRM credential: set crm.api_key_env or crm.api_key", "crm")
 
     def _connect_user(self) -> User:
-        store, platform = self.store, self.config.platform
+        store, platform = self.store, self.platform
         api_key = self._api_key()
         user = store.get_user(self.config.user.id) if self.config.user.id else None
         if user is None:
@@ -203,7 +217,7 @@ class Harness:
         return user
 
     def _login(self, api_key: str, previous: User | None) -> User:
-        platform = self.config.platform
+        platform = self.platform
         probe = User(id="", platform=platform, accessToken=api_key)
         if self.connector.get_user_info is None:
             raise ConfigError("the connector has no getUserInfo: pin user.id", "connector")
@@ -281,7 +295,7 @@ class Harness:
         )
         with pipeline.acting_as(as_user):
             if logged is None and not body.get("contactId"):
-                created = self._resolve_contact(pipeline, body, create_contact_name)
+                created = self.resolve_contact(pipeline, body, create_contact_name)
             result = create_call_log(pipeline, body, identity)
         return LogCallOutcome(result, contact_created=created)
 
@@ -296,7 +310,7 @@ class Harness:
             return extension, True
         return number, False
 
-    def _resolve_contact(
+    def resolve_contact(
         self, pipeline: Pipeline, body: dict[str, Any], create_name: str | None
     ) -> bool:
         """The extension's contact match before logging (`GET /contact`, then `POST /contact`)."""
@@ -374,10 +388,6 @@ class Harness:
         if note is not None:
             body["note"] = note
         return self.update_log(body)
-
-    def simulate_recording(self, session_id: str, *, link: str | None = None) -> FlowResult:
-        link = link or f"{DEFAULT_RECORDING_HOST}/{session_id}"
-        return self.update_log({"sessionId": session_id, "recordingLink": link})
 
     def call_logs(self, session_id: str | None = None) -> Iterator[CallLogRecord]:
         return self.store.iter_call_logs(session_id)

@@ -20,7 +20,7 @@ from appconnect.core.calls import load_call_fixture, parse_call_fixture
 from appconnect.core.config import HarnessConfig
 from appconnect.core.errors import BadInput, HarnessError
 from appconnect.core.flows import FlowResult
-from appconnect.core.harness import DEFAULT_RECORDING_HOST, Harness
+from appconnect.core.harness import Harness
 from appconnect.core.scenarios import (
     AiNoteStep,
     AssertStep,
@@ -44,6 +44,7 @@ from appconnect.core.trace import InterfaceCall, redact
 
 Status = Literal["pass", "fail", "skip"]
 ANSWERED_RESULTS = frozenset({"Accepted", "Call connected", "Answered"})
+DEFAULT_RECORDING_HOST = "https://media.ringcentral.test/recording"
 DEFAULT_VOICEMAIL_HOST = "https://media.ringcentral.test/voicemail"
 
 
@@ -104,8 +105,11 @@ class ScenarioRunner:
         settings: ScenarioSettings | None = None,
         session_id: str | None = None,
         session_suffix: str = "",
+        strict: bool = False,
     ) -> None:
         self.harness = harness
+        #: Strict runners raise harness errors (bad input) instead of failing the step.
+        self.strict = strict
         self.call = call
         self.settings = settings or ScenarioSettings()
         self.session_id = session_id
@@ -146,6 +150,8 @@ class ScenarioRunner:
             else:
                 result = self._act(index, step, name)
         except HarnessError as exc:
+            if self.strict:
+                raise
             result = StepResult(index, step.kind, name, "fail", str(exc), failures=[str(exc)])
         result.calls = list(calls[start:])
         if not isinstance(step, AssertStep):
@@ -251,7 +257,7 @@ class ScenarioRunner:
     def _crm_edit(self, index: int, step: CrmEditStep, name: str) -> StepResult:
         from appconnect.fixtures.crm import NotFound
 
-        if self.harness.config.connector.name != "fixture":
+        if not self.harness.fixture_crm_reachable:
             return StepResult(index, step.kind, name, "skip", "crm-edit needs the fixture CRM")
         row = self.harness.store.find_call_log(self._session())
         if row is None:

@@ -50,7 +50,8 @@ def test_bad_plugin_spec_is_a_config_error(home: Path) -> None:
     with harness(home, plugins=["no_such_module_xyz:f"]) as h, pytest.raises(ConfigError) as err:
         h.pipeline()
     assert str(err.value) == (
-        "cannot load plugin 'no_such_module_xyz:f': No module named 'no_such_module_xyz' (plugins[0])"
+        "cannot load plugin 'no_such_module_xyz:f': "
+        "No module named 'no_such_module_xyz' (plugins[0])"
     )
 
 
@@ -146,7 +147,7 @@ def test_failed_get_call_log_stops_the_update_instead_of_overwriting(home: Path)
     with respx.mock(base_url=CRM_URL, assert_all_called=False) as router:
         router.get("/v1/activities/act-1").respond(500, json={"error": "x", "message": "down"})
         with _crm_harness(home, router) as h:
-            result = h.simulate_recording(SESSION)
+            result = h.update_log({"sessionId": SESSION, "recordingLink": "https://rec/1"})
             called = interfaces(h)
     assert not result.successful
     assert result.return_message is not None

@@ -1,0 +1,158 @@
+"""`appconnect simulate` and `appconnect scenario`: replay a call's life from a scenario file."""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from appconnect.cli.context import AppContext, app_context, handle_errors
+
+if TYPE_CHECKING:
+    from appconnect.core.simulate import ScenarioRun, StepResult
+
+scenario_group = typer.Typer(help="Bundled scenarios and the scenario file format.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("simulate")(simulate)
+    app.add_typer(scenario_group, name="scenario")
+
+
+@handle_errors
+def simulate(
+    ctx: typer.Context,
+    scenario: Annotated[
+        str, typer.Argument(help="A scenario file (.json/.toml) or a bundled scenario's name.")
+    ],
+    step_by_step: Annotated[
+        bool,
+        typer.Option("--step-by-step", help="Pause before each step (Enter runs it, q stops)."),
+    ] = False,
+    trace: Annotated[
+        bool, typer.Option("--trace", help="Show every interface call with arguments and result.")
+    ] = False,
+    keep: Annotated[
+        bool,
+        typer.Option(
+            "--keep",
+            help="Run in this home (store and fixture CRM keep the result) instead of a sandbox; "
+            "session ids get a per-run suffix so runs can repeat.",
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
+) -> None:
+    """Run a scenario: each step drives the real flow (log, updates, dispositions, server-side
+    logging) and assertions check the CRM, the callLogs row and the interface calls.
+
+    Exits 0 when every step passes, 1 otherwise.
+    """
+    from appconnect.core.config import load_config
+    from appconnect.core.home import harness_home
+    from appconnect.core.scenarios import load_scenario
+    from appconnect.core.simulate import run_scenario
+
+    app = app_context(ctx)
+    loaded = load_scenario(scenario)
+    config, _ = load_config(app.config)
+    before = _pause(app) if step_by_step else None
+    run = run_scenario(
+        config,
+        loaded,
+        home=app.home or harness_home(),
+        sandbox=not keep,
+        session_suffix=f"-{secrets.token_hex(3)}" if keep else "",
+        before_step=before,
+    )
+    show_run(app, run, trace=trace, as_json=as_json)
+    if not run.ok:
+        raise typer.Exit(1)
+
+
+def _pause(app: AppContext) -> Any:
+    def before(index: int, step: Any) -> bool:
+        label = f"step {index}: {step.kind}" + (f" ({step.name})" if step.name else "")
+        answer = app.terminal.ask(f"{label} - Enter to run, q to stop: ")
+        return answer.strip().lower() != "q"
+
+    return before
+
+
+def run_json(run: ScenarioRun) -> dict[str, Any]:
+    return {
+        "scenario": run.scenario,
+        "sessionId": run.session_id,
+        "ok": run.ok,
+        "steps": [step_json(step) for step in run.steps],
+    }
+
+
+def step_json(step: StepResult) -> dict[str, Any]:
+    return {
+        "index": step.index,
+        "kind": step.kind,
+        "name": step.name,
+        "status": step.status,
+        "message": step.message,
+        "failures": step.failures,
+        "calls": [call.as_dict() for call in step.calls],
+    }
+
+
+def show_run(app: AppContext, run: ScenarioRun, *, trace: bool, as_json: bool) -> None:
+    terminal = app.terminal
+    if as_json:
+        terminal.json(run_json(run))
+        return
+    terminal.table(
+        f"scenario {run.scenario} (session {run.session_id})",
+        ("#", "step", "status", "message"),
+        ((s.index, s.name, s.status, s.message) for s in run.steps),
+    )
+    if trace:
+        for step in run.steps:
+            for call in step.calls:
+                terminal.trace(step.index, call.as_dict())
+    passed = sum(1 for s in run.steps if s.status == "pass")
+    failed = sum(1 for s in run.steps if s.status == "fail")
+    summary = f"{passed} passed, {failed} failed"
+    if run.ok:
+        terminal.success(summary)
+    else:
+        terminal.warning(summary)
+
+
+@scenario_group.command("list")
+@handle_errors
+def scenario_list(ctx: typer.Context) -> None:
+    """The bundled scenarios."""
+    from appconnect.core.scenarios import bundled_scenarios, load_scenario
+
+    app = app_context(ctx)
+    rows = []
+    for name in bundled_scenarios():
+        loaded = load_scenario(name)
+        rows.append((name, len(loaded.steps), loaded.description))
+    app.terminal.table("bundled scenarios", ("name", "steps", "description"), rows)
+
+
+@scenario_group.command("schema")
+@handle_errors
+def scenario_schema(ctx: typer.Context) -> None:
+    """Print the JSON Schema of scenario files."""
+    from appconnect.core.scenarios import scenario_json_schema
+
+    app_context(ctx).terminal.json(scenario_json_schema())
+
+
+@scenario_group.command("show")
+@handle_errors
+def scenario_show(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="A bundled scenario.")]
+) -> None:
+    """Print a scenario as JSON (to copy and edit)."""
+    from appconnect.core.scenarios import load_scenario
+
+    loaded = load_scenario(name)
+    app_context(ctx).terminal.json(loaded.model_dump(mode="json", exclude_defaults=True))

@@ -1,0 +1,90 @@
+"""`appconnect smoke`: App Connect's testing checklist as one CI check with a clear exit code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from appconnect.cli.context import app_context, handle_errors
+
+
+def register(app: typer.Typer) -> None:
+    app.command("smoke")(smoke)
+
+
+@handle_errors
+def smoke(
+    ctx: typer.Context,
+    connector: Annotated[
+        str | None,
+        typer.Option(
+            "--connector", help="Connector to check: fixture, or module:Class (default: config)."
+        ),
+    ] = None,
+    junit: Annotated[
+        Path | None,
+        typer.Option("--junit", help="Also write a JUnit XML report here.", dir_okay=False),
+    ] = None,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Leave the CRM logs smoke created in a real CRM.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
+) -> None:
+    """Run the checklist against the configured CRM (the fixture CRM by default): connect,
+    implementedInterfaces, contact, log + verify, server-side logging, edit (getCallLog then
+    updateCallLog), recording, and a CRM user's edit surviving a later update.
+
+    Exits 0 when every check that ran passed, 1 when one failed, 2 for bad input or config.
+    """
+    from appconnect.core.config import load_config
+    from appconnect.core.home import harness_home
+    from appconnect.core.junit import Case, junit_xml
+    from appconnect.core.smoke import run_smoke
+
+    app = app_context(ctx)
+    config, _ = load_config(app.config)
+    if connector is not None:
+        config = config.model_copy(
+            update={"connector": config.connector.model_copy(update={"name": connector})}
+        )
+    report = run_smoke(config, home=app.home or harness_home(), keep=keep)
+    if junit is not None:
+        cases = [
+            Case(f"appconnect.smoke.{report.platform}", c.id, c.status, c.reason, c.seconds)
+            for c in report.checks
+        ]
+        junit.parent.mkdir(parents=True, exist_ok=True)
+        junit.write_text(junit_xml(f"appconnect smoke ({report.platform})", cases), "utf-8")
+    counts = report.counts()
+    terminal = app.terminal
+    if as_json:
+        terminal.json(
+            {
+                "platform": report.platform,
+                "runId": report.run_id,
+                "ok": report.ok,
+                "counts": counts,
+                "checks": [
+                    {"id": c.id, "title": c.title, "status": c.status, "reason": c.reason}
+                    for c in report.checks
+                ],
+                "leftInCrm": report.left_in_crm,
+            }
+        )
+    else:
+        terminal.table(
+            f"smoke: {report.platform} (run {report.run_id})",
+            ("check", "status", "reason"),
+            ((c.id, c.status, c.reason) for c in report.checks),
+        )
+        if report.left_in_crm:
+            terminal.warning("left in the CRM: " + ", ".join(report.left_in_crm))
+        summary = f"{counts['pass']} passed, {counts['fail']} failed, {counts['skip']} skipped"
+        if report.ok:
+            terminal.success(summary)
+        else:
+            terminal.warning(summary)
+    if not report.ok:
+        raise typer.Exit(1)
