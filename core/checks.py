@@ -1,41 +1,89 @@
-"""`check-interfaces`: what the connector implements, and whether callLogs agrees with the CRM.
+"""`check-interfaces`: what the connector implements, whether it keeps its contract, whether the
+manifest fits it, and whether callLogs agrees with the CRM.
 
-App Connect never checks that its callLogs rows still point at CRM records; this does, one
-row at a time through the connector's getCallLog, and reports each disagreement as a problem
-with a stable code.
+This module puts the parts together and validates the options; the parts are
+`contract_checks` (interface returns vs the documented shapes), `manifest` (ref §7) and
+`reconcile` (callLogs rows vs CRM records, with the stable problem codes).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from appconnect.connectors.contract import CallLogRecord, GetCallLogRequest, implemented_interfaces
-from appconnect.connectors.errors import CRMError
-from appconnect.core.auth import auth_header
+from appconnect.connectors.contract import implemented_interfaces
+from appconnect.core.contract_checks import ContractReport, ProbeOptions, check_contract
+from appconnect.core.errors import BadInput
 from appconnect.core.flows import Pipeline
+from appconnect.core.manifest import ManifestReport, check_manifest, load_manifest
+from appconnect.core.reconcile import (
+    BODY_EDITED_BY_USER,
+    BODY_OVERWRITTEN,
+    BODY_UNVERIFIABLE,
+    CONNECTOR_ERROR,
+    CONTACT_MISMATCH,
+    CRM_UNREADABLE,
+    DUPLICATE_CRM_LOGS,
+    DUPLICATE_ROWS,
+    ORPHANED_ROW,
+    UNLINKED_CRM_LOG,
+    UNVERIFIABLE,
+    USER_MISMATCH,
+    Problem,
+    Progress,
+    RateLimiter,
+    Reconciliation,
+    Scope,
+    reconcile,
+)
 
-# Stable problem codes (the JSON report's `code`).
-ORPHANED_ROW = "orphaned-row"
-CRM_UNREADABLE = "crm-unreadable"
-CONTACT_MISMATCH = "contact-mismatch"
-UNVERIFIABLE = "unverifiable"
+if TYPE_CHECKING:
+    from appconnect.core.harness import Harness
+
+__all__ = [
+    "NOTE_CODES",
+    "PROBLEM_CODES",
+    "CheckOptions",
+    "CheckReport",
+    "Problem",
+    "Reconciliation",
+    "check_interfaces",
+    "parse_since",
+    "run_checks",
+]
+
+#: Every problem code (fails the check) and note code (reported only); see docs.
+PROBLEM_CODES = (
+    ORPHANED_ROW,
+    CRM_UNREADABLE,
+    UNVERIFIABLE,
+    CONNECTOR_ERROR,
+    CONTACT_MISMATCH,
+    USER_MISMATCH,
+    DUPLICATE_ROWS,
+    DUPLICATE_CRM_LOGS,
+    UNLINKED_CRM_LOG,
+    BODY_OVERWRITTEN,
+)
+NOTE_CODES = (BODY_EDITED_BY_USER, BODY_UNVERIFIABLE)
+
+MAX_CONCURRENCY = 32
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
-    code: str
-    sessionId: str
-    thirdPartyLogId: str
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class Reconciliation:
-    ok: bool
-    checked: int
-    problems: list[Problem] = field(default_factory=list)
+class CheckOptions:
+    session_id: str | None = None
+    #: ISO date or date-time as the user typed it (naive means UTC); see `parse_since`.
+    since: str | None = None
+    #: Must name the configured platform when given (the config holds one connector today).
+    platform: str | None = None
+    concurrency: int = 4
+    #: Max CRM requests per second across all threads; None is unlimited.
+    rate_limit: float | None = None
+    manifest: Path | None = None
+    probe: ProbeOptions = ProbeOptions()
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,65 +91,108 @@ class CheckReport:
     platform: str
     implementedInterfaces: dict[str, bool]
     reconciliation: Reconciliation
+    contract: ContractReport | None = None
+    manifest: ManifestReport | None = None
+    #: Findings that do not fail the check (e.g. `body-edited-by-user`), shaped like problems.
+    notes: list[Problem] = field(default_factory=list)
+    scope: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return self.reconciliation.ok
+        return (
+            self.reconciliation.ok
+            and (self.contract is None or self.contract.ok)
+            and (self.manifest is None or self.manifest.ok)
+        )
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        return {"platform": data.pop("platform"), "ok": self.ok, **data}
 
 
-def check_interfaces(pipeline: Pipeline) -> CheckReport:
-    interfaces = implemented_interfaces(pipeline.connector)
+def run_checks(
+    harness: Harness, options: CheckOptions = CheckOptions(), *, progress: Progress | None = None
+) -> CheckReport:
+    """Validate the options before connecting (bad input must not touch the CRM), then check."""
+    validate_options(options, harness.config.platform)
+    if options.manifest is not None:
+        load_manifest(options.manifest)  # fail fast on a missing or broken file
+    probe = options.probe
+    if (
+        probe.cleanup is None
+        and harness.embedded_crm
+        and harness.config.connector.name == "fixture"
+    ):
+        state = harness.crm_state
+        probe = replace(probe, cleanup=lambda log_id: state.delete_activity(log_id, by="api"))
+    return check_interfaces(harness.pipeline(), replace(options, probe=probe), progress=progress)
+
+
+def check_interfaces(
+    pipeline: Pipeline, options: CheckOptions = CheckOptions(), *, progress: Progress | None = None
+) -> CheckReport:
+    since = validate_options(options, pipeline.platform)
+    connector = pipeline.connector
+    manifest = None
+    if options.manifest is not None:
+        manifest = check_manifest(options.manifest, pipeline.platform, connector.get_auth_type())
+    limiter = RateLimiter(options.rate_limit)
+    result = reconcile(
+        pipeline,
+        Scope(session_id=options.session_id, since=since),
+        concurrency=options.concurrency,
+        limiter=limiter,
+        progress=progress,
+    )
+    # After reconciliation, so a --probe-writes log never shows up in the CRM listing.
+    contract = check_contract(pipeline, options.probe, limiter=limiter, last_row=result.last_row)
     return CheckReport(
         platform=pipeline.platform,
-        implementedInterfaces=interfaces,
-        reconciliation=reconcile(pipeline),
+        implementedInterfaces=implemented_interfaces(connector),
+        reconciliation=result.reconciliation,
+        contract=contract,
+        manifest=manifest,
+        notes=result.notes,
+        scope={
+            "sessionId": options.session_id,
+            "since": since,
+            "skippedOtherPlatforms": result.skipped_other_platform,
+            "crmListing": result.crm_listing,
+            "concurrency": options.concurrency,
+            "rateLimit": options.rate_limit,
+        },
     )
 
 
-def reconcile(pipeline: Pipeline) -> Reconciliation:
-    problems: list[Problem] = []
-    checked = 0
-    for row in pipeline.store.iter_call_logs():
-        checked += 1
-        problem = check_row(pipeline, row)
-        if problem is not None:
-            problems.append(problem)
-    return Reconciliation(ok=not problems, checked=checked, problems=problems)
-
-
-def check_row(pipeline: Pipeline, row: CallLogRecord) -> Problem | None:
-    """Does the CRM record this row points at exist, and is it about the same contact?"""
-
-    def problem(code: str, message: str) -> Problem:
-        return Problem(code, row.sessionId, row.thirdPartyLogId, message)
-
-    getter, user = pipeline.connector.get_call_log, pipeline.user
-    if getter is None or user is None:
-        return problem(UNVERIFIABLE, "the connector has no getCallLog, so the CRM cannot be read")
-    request = GetCallLogRequest(
-        user=user,
-        telephony_session_id=row.id,
-        call_log_id=row.thirdPartyLogId,
-        contact_id=row.contactId,
-        auth_header=auth_header(pipeline.connector, user),
-    )
-    try:
-        result = pipeline.call("getCallLog", getter, request)
-    except CRMError as exc:
-        if exc.status in (404, 410):
-            return problem(ORPHANED_ROW, f"CRM log {row.thirdPartyLogId} no longer exists")
-        return problem(CRM_UNREADABLE, f"CRM log {row.thirdPartyLogId} could not be read: {exc}")
-    info = result.callLogInfo
-    if info is None:
-        return problem(ORPHANED_ROW, f"CRM log {row.thirdPartyLogId} no longer exists")
-    response = info.fullLogResponse
-    crm_contact = response.get("contactId") if isinstance(response, Mapping) else None
-    if crm_contact is not None and str(crm_contact) != row.contactId:
-        return problem(
-            CONTACT_MISMATCH,
-            f"row has contact {row.contactId}, CRM log {row.thirdPartyLogId} has {crm_contact}",
+def validate_options(options: CheckOptions, platform: str) -> str | None:
+    """Raise BadInput (exit 2) for an unusable option; returns `since` in store timestamp form."""
+    if options.platform is not None and options.platform != platform:
+        raise BadInput(
+            f"unknown platform '{options.platform}'; the config has '{platform}'", "--platform"
         )
-    return None
+    if options.session_id is not None and not options.session_id.strip():
+        raise BadInput("the session id is empty", "--session-id")
+    if not 1 <= options.concurrency <= MAX_CONCURRENCY:
+        raise BadInput(
+            f"concurrency must be 1 to {MAX_CONCURRENCY}, not {options.concurrency}",
+            "--concurrency",
+        )
+    if options.rate_limit is not None and not options.rate_limit > 0:
+        raise BadInput(
+            f"the rate limit must be above 0 requests per second, not {options.rate_limit}",
+            "--rate-limit",
+        )
+    return None if options.since is None else parse_since(options.since)
+
+
+def parse_since(text: str) -> str:
+    """An ISO date or date-time (naive means UTC) as the store's `createdAt` text, so the two
+    compare as strings."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise BadInput(f"not an ISO date or date-time: '{text}'", "--since") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d} +00:00"

@@ -1,0 +1,367 @@
+"""callLogs <-> CRM reconciliation: every row's CRM log fetched and compared with the row.
+
+App Connect never checks that its callLogs rows and the CRM agree; this does. Worker threads
+only talk to the CRM (bounded concurrency, an optional rate limit); the SQLite store is read on
+the calling thread alone, because a sqlite3 connection must not cross threads.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from appconnect.connectors.contract import (
+    CallLogInfo,
+    CallLogRecord,
+    CRMCallLog,
+    GetCallLogRequest,
+    GetCallLogResult,
+    ListCallLogsRequest,
+)
+from appconnect.connectors.errors import CRMError
+from appconnect.core.auth import auth_header
+from appconnect.core.errors import UnknownSession
+from appconnect.core.flows import Pipeline
+from appconnect.core.store import ComposedBody
+
+# Stable problem codes (the JSON report's `code`); docs/check-interfaces.md explains each.
+ORPHANED_ROW = "orphaned-row"
+CRM_UNREADABLE = "crm-unreadable"
+CONTACT_MISMATCH = "contact-mismatch"
+USER_MISMATCH = "user-mismatch"
+UNVERIFIABLE = "unverifiable"
+CONNECTOR_ERROR = "connector-error"
+DUPLICATE_ROWS = "duplicate-rows"
+DUPLICATE_CRM_LOGS = "duplicate-crm-logs"
+UNLINKED_CRM_LOG = "unlinked-crm-log"
+BODY_OVERWRITTEN = "body-overwritten"
+# Note codes: reported, never a failure.
+BODY_EDITED_BY_USER = "body-edited-by-user"
+BODY_UNVERIFIABLE = "body-unverifiable"
+
+#: Session ids of `--probe-writes` logs; such CRM logs never count as unlinked.
+PROBE_SESSION_PREFIX = "appconnect-probe-"
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    code: str
+    sessionId: str
+    thirdPartyLogId: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    ok: bool
+    checked: int
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which rows to check. `since` is in the store's timestamp text (see `store.now_timestamp`)."""
+
+    session_id: str | None = None
+    since: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileResult:
+    reconciliation: Reconciliation
+    notes: list[Problem]
+    skipped_other_platform: int
+    crm_listing: str  # "checked", or why the CRM-side checks were skipped
+    last_row: CallLogRecord | None = None  # the newest row checked (the contract probe reads it)
+
+
+class RateLimiter:
+    """At most `rate` calls per second across threads: each caller reserves the next free slot."""
+
+    def __init__(
+        self,
+        rate: float | None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._interval = 1.0 / rate if rate else 0.0
+        self._clock, self._sleep = clock, sleep
+        self._lock = threading.Lock()
+        self._next = 0.0
+
+    def acquire(self) -> None:
+        if not self._interval:
+            return
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next)
+            self._next = slot + self._interval
+        if slot > now:
+            self._sleep(slot - now)
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    """One row's CRM log, or the problem that stopped us reading it."""
+
+    info: CallLogInfo | None = None
+    problem: Problem | None = None
+
+
+def reconcile(
+    pipeline: Pipeline,
+    scope: Scope = Scope(),
+    *,
+    concurrency: int = 4,
+    limiter: RateLimiter | None = None,
+    progress: Progress | None = None,
+) -> ReconcileResult:
+    limiter = limiter or RateLimiter(None)
+    all_rows = list(pipeline.store.iter_call_logs(scope.session_id))
+    if scope.session_id is not None and not all_rows:
+        raise UnknownSession(f"no call log for session {scope.session_id}", "callLogs")
+    mine = [r for r in all_rows if r.platform == pipeline.platform]
+    rows = [r for r in mine if scope.since is None or r.createdAt >= scope.since]
+
+    problems: list[Problem] = list(_duplicate_rows(rows))
+    notes: list[Problem] = []
+    total = len(rows)
+    if progress:
+        progress(0, total)
+    fetched = _fetch_all(pipeline, rows, concurrency, limiter)
+    for done, (row, got) in enumerate(zip(rows, fetched, strict=True), start=1):
+        if got.problem is not None:
+            problems.append(got.problem)
+        elif got.info is not None:
+            composed = pipeline.store.last_composed(pipeline.platform, row.thirdPartyLogId)
+            found, noted = compare_row(row, got.info, composed)
+            problems.extend(found)
+            notes.extend(noted)
+        if progress:
+            progress(done, total)
+
+    listing = "checked"
+    if pipeline.connector.list_call_logs is None:
+        listing = "skipped: the connector has no listCallLogs"
+    elif pipeline.user is None:
+        listing = "skipped: no CRM user"
+    else:
+        problems.extend(_crm_side(pipeline, mine, rows, scope, limiter))
+    return ReconcileResult(
+        reconciliation=Reconciliation(ok=not problems, checked=total, problems=problems),
+        notes=notes,
+        skipped_other_platform=len(all_rows) - len(mine),
+        crm_listing=listing,
+        last_row=rows[-1] if rows else None,
+    )
+
+
+# --- row side -------------------------------------------------------------------------------
+
+
+def _duplicate_rows(rows: Sequence[CallLogRecord]) -> Iterator[Problem]:
+    """Rows sharing session and identity: App Connect's lookup would pick one at random."""
+    groups: dict[tuple[str, str, str], list[CallLogRecord]] = defaultdict(list)
+    for row in rows:
+        groups[(row.sessionId, row.extensionNumber, row.hashedExtensionId)].append(row)
+    for group in groups.values():
+        first = group[0]
+        for extra in group[1:]:
+            yield Problem(
+                DUPLICATE_ROWS,
+                extra.sessionId,
+                extra.thirdPartyLogId,
+                f"{len(group)} rows for session {extra.sessionId} and one identity "
+                f"(extension '{extra.extensionNumber}', hash '{extra.hashedExtensionId}'); "
+                f"the first points to CRM log {first.thirdPartyLogId}",
+            )
+
+
+def _fetch_all(
+    pipeline: Pipeline, rows: Sequence[CallLogRecord], concurrency: int, limiter: RateLimiter
+) -> Iterable[_Fetched]:
+    getter, user = pipeline.connector.get_call_log, pipeline.user
+    if getter is None or user is None:
+        why = "the connector has no getCallLog" if getter is None else "no CRM user is connected"
+        return (
+            _Fetched(problem=_problem(r, UNVERIFIABLE, f"{why}, so the CRM cannot be read"))
+            for r in rows
+        )
+    header = auth_header(pipeline.connector, user)
+
+    def fetch(row: CallLogRecord) -> _Fetched:
+        request = GetCallLogRequest(
+            user=user,
+            telephony_session_id=row.id,
+            call_log_id=row.thirdPartyLogId,
+            contact_id=row.contactId,
+            auth_header=header,
+        )
+        limiter.acquire()
+        return _read(row, lambda: pipeline.call("getCallLog", getter, request))
+
+    if concurrency <= 1:
+        return map(fetch, rows)
+    executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="reconcile")
+    return _closing(executor, executor.map(fetch, rows))
+
+
+def _closing(executor: ThreadPoolExecutor, results: Iterator[_Fetched]) -> Iterator[_Fetched]:
+    with executor:  # map() submitted everything; results come back in row order
+        yield from results
+
+
+def _read(row: CallLogRecord, call: Callable[[], Any]) -> _Fetched:
+    log_id = row.thirdPartyLogId
+    try:
+        result = call()
+    except CRMError as exc:
+        if exc.status in (404, 410):
+            return _Fetched(
+                problem=_problem(row, ORPHANED_ROW, f"CRM log {log_id} no longer exists")
+            )
+        return _Fetched(
+            problem=_problem(row, CRM_UNREADABLE, f"CRM log {log_id} could not be read: {exc}")
+        )
+    except Exception as exc:  # the connector under test is the suspect: report, don't crash
+        return _Fetched(
+            problem=_problem(row, CONNECTOR_ERROR, f"getCallLog raised {type(exc).__name__}: {exc}")
+        )
+    if not isinstance(result, GetCallLogResult):
+        return _Fetched(
+            problem=_problem(
+                row,
+                CONNECTOR_ERROR,
+                f"getCallLog returned {type(result).__name__}, not a GetCallLogResult",
+            )
+        )
+    if result.callLogInfo is None:
+        return _Fetched(problem=_problem(row, ORPHANED_ROW, f"CRM log {log_id} no longer exists"))
+    return _Fetched(info=result.callLogInfo)
+
+
+def compare_row(
+    row: CallLogRecord, info: CallLogInfo, composed: ComposedBody | None
+) -> tuple[list[Problem], list[Problem]]:
+    """(problems, notes) for a row whose CRM log was read."""
+    problems: list[Problem] = []
+    notes: list[Problem] = []
+    log_id = row.thirdPartyLogId
+    record: Mapping[str, Any] = (
+        info.fullLogResponse if isinstance(info.fullLogResponse, Mapping) else {}
+    )
+    crm_contact = record.get("contactId")
+    if crm_contact is not None and str(crm_contact) != row.contactId:
+        problems.append(
+            _problem(
+                row,
+                CONTACT_MISMATCH,
+                f"row has contact {row.contactId}, CRM log {log_id} has {crm_contact}",
+            )
+        )
+    owner = record.get("ownerId")
+    if owner is not None and str(owner) != row.userId:
+        problems.append(
+            _problem(row, USER_MISMATCH, f"row has user {row.userId}, CRM log {log_id} has {owner}")
+        )
+    if composed is None or not composed.body:
+        return problems, notes  # nothing composed (custom format): nothing to drift from
+    if info.fullBody is None:
+        notes.append(
+            _problem(row, BODY_UNVERIFIABLE, f"getCallLog gave no fullBody for CRM log {log_id}")
+        )
+        return problems, notes
+    lost = missing_sections(composed.body, info.fullBody, composed.logFormat)
+    if lost:
+        first = lost[0] if len(lost[0]) <= 60 else lost[0][:57] + "..."
+        what = f"{len(lost)} composed section(s) missing or changed in CRM log {log_id}, "
+        what += f"first: {first!r}"
+        if record.get("lastEditedBy") == "user":
+            notes.append(_problem(row, BODY_EDITED_BY_USER, f"{what} (last edited by a CRM user)"))
+        else:
+            problems.append(_problem(row, BODY_OVERWRITTEN, f"{what} (not by a CRM user)"))
+    return problems, notes
+
+
+_HTML_SECTION_END = re.compile(r"(?<=</li>)|(?<=</div>)|(?<=<br>)|\r\n|\r|\n")
+
+
+def missing_sections(composed: str, crm_body: str, log_format: str) -> list[str]:
+    """The sections of what core composed that the CRM body no longer contains verbatim.
+
+    A section is a line (an HTML element for text/html). Text a user added around the
+    sections is fine: only what we wrote must still be there.
+    """
+    if log_format == "text/html":
+        parts = _HTML_SECTION_END.split(composed)
+    else:
+        parts = composed.splitlines()
+    sections = [part.strip() for part in parts]
+    return [s for s in sections if s and s not in crm_body]
+
+
+# --- CRM side -------------------------------------------------------------------------------
+
+
+def _crm_side(
+    pipeline: Pipeline,
+    mine: Sequence[CallLogRecord],
+    checked: Sequence[CallLogRecord],
+    scope: Scope,
+    limiter: RateLimiter,
+) -> list[Problem]:
+    """CRM logs this harness's user created for a session that no row points to."""
+    lister, user = pipeline.connector.list_call_logs, pipeline.user
+    assert lister is not None and user is not None
+    request = ListCallLogsRequest(
+        user=user, auth_header=auth_header(pipeline.connector, user), session_id=scope.session_id
+    )
+    limiter.acquire()
+    try:
+        listed = pipeline.call("listCallLogs", lister, request)
+    except CRMError as exc:
+        return [Problem(CRM_UNREADABLE, scope.session_id or "", "", f"listCallLogs failed: {exc}")]
+    except Exception as exc:  # the connector under test is the suspect: report, don't crash
+        message = f"listCallLogs raised {type(exc).__name__}: {exc}"
+        return [Problem(CONNECTOR_ERROR, scope.session_id or "", "", message)]
+    if not isinstance(listed, list) or not all(isinstance(x, CRMCallLog) for x in listed):
+        message = f"listCallLogs returned {type(listed).__name__}, not a list of CRMCallLog"
+        return [Problem(CONNECTOR_ERROR, scope.session_id or "", "", message)]
+    linked = {r.thirdPartyLogId for r in mine}
+    row_sessions = {r.sessionId for r in mine}
+    # With --since, only the sessions of checked rows: older CRM logs are out of scope.
+    in_scope = {r.sessionId for r in checked} if scope.since is not None else None
+    problems: list[Problem] = []
+    for log in _ours(listed, user.id):
+        session = log.sessionId or ""
+        if log.id in linked or (in_scope is not None and session not in in_scope):
+            continue
+        if session in row_sessions:
+            message = f"session {session} has CRM log {log.id} besides the one its row points to"
+            problems.append(Problem(DUPLICATE_CRM_LOGS, session, log.id, message))
+        else:
+            message = f"CRM log {log.id} (session {session}) has no callLogs row pointing to it"
+            problems.append(Problem(UNLINKED_CRM_LOG, session, log.id, message))
+    return problems
+
+
+def _ours(listed: Iterable[CRMCallLog], user_id: str) -> Iterator[CRMCallLog]:
+    """Call logs this harness would have created: a session id, and our user (or no owner)."""
+    for log in listed:
+        if not log.sessionId or log.sessionId.startswith(PROBE_SESSION_PREFIX):
+            continue
+        if log.ownerId is None or log.ownerId == user_id:
+            yield log
+
+
+def _problem(row: CallLogRecord, code: str, message: str) -> Problem:
+    return Problem(code, row.sessionId, row.thirdPartyLogId, message)
