@@ -49,5 +49,10 @@ typecheck: $(STAMP)
 test: lint typecheck
 	$(BIN)/python -m pytest
 
+# Benchmarks print figures; they are never pass/fail tests.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_compose.py
+	$(BIN)/python benchmarks/bench_check_interfaces.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -114,7 +114,7 @@ def run_checks(
     harness: Harness, options: CheckOptions = CheckOptions(), *, progress: Progress | None = None
 ) -> CheckReport:
     """Validate the options before connecting (bad input must not touch the CRM), then check."""
-    validate_options(options, harness.config.platform)
+    validate_options(options, harness.platform)
     if options.manifest is not None:
         load_manifest(options.manifest)  # fail fast on a missing or broken file
     probe = options.probe
@@ -148,7 +148,7 @@ def check_interfaces(
     contract = check_contract(pipeline, options.probe, limiter=limiter, last_row=result.last_row)
     return CheckReport(
         platform=pipeline.platform,
-        implementedInterfaces=implemented_interfaces(connector),
+        implementedInterfaces=implemented_interfaces(connector, cache_call_note=pipeline.use_cache),
         reconciliation=result.reconciliation,
         contract=contract,
         manifest=manifest,

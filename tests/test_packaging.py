@@ -38,6 +38,9 @@ def test_wheel_has_one_top_level_package_and_its_data(wheel: Path) -> None:
         "appconnect/fixtures/crm/app.py",
         "appconnect/fixtures/calls/inbound-answered.json",
         "appconnect/fixtures/appconnect.sample.toml",
+        "appconnect/fixtures/scenarios/answered-inbound.json",
+        "appconnect/fixtures/scenarios/crm-user-edits.toml",
+        "appconnect/fixtures/manifests/fixture.json",
     ):
         assert expected in names, expected
     assert not any(name.startswith("appconnect/tests/") for name in names)

@@ -179,3 +179,56 @@ def test_update_failure_maps_to_app_connect_message(home: Path) -> None:
             ],
         }
     ]
+
+
+# --- deliberate differences from App Connect (docs/compatibility.md, "Pipeline") -----------
+
+
+def test_sscl_keeps_the_cached_note_where_app_connect_overwrites_it(home: Path) -> None:
+    """Quirk 1: App Connect replaces the cached note with body.note after the plugins."""
+    with harness(home, app_connect={"use_cache": True}) as h:
+        h.cache_note(SESSION, "typed during the call")
+        body = load_call_fixture("inbound-answered").as_body()
+        body.update(isFromSSCL=True, note="")
+        result = h.log_body(body, {}).result
+    assert result.composed_log_details.startswith("- Note: typed during the call\n")
+
+
+def test_without_use_cache_the_body_note_is_used(home: Path) -> None:
+    with harness(home) as h:
+        h.cache_note(SESSION, "typed during the call")
+        body = load_call_fixture("inbound-answered").as_body()
+        body.update(isFromSSCL=True, note="from the body")
+        result = h.log_body(body, {}).result
+    assert result.composed_log_details.startswith("- Note: from the body\n")
+
+
+def test_cache_call_note_follows_use_cache(home: Path) -> None:
+    """Quirk 2: App Connect reports cacheCallNote true even for USE_CACHE=false."""
+    for use_cache in (False, True):
+        with harness(home, app_connect={"use_cache": use_cache}) as h:
+            assert h.check_interfaces().implementedInterfaces["cacheCallNote"] is use_cache
+
+
+def test_lookup_of_a_session_with_two_rows_takes_the_oldest(home: Path) -> None:
+    """Quirk 11: App Connect's findOne is unordered; ours is oldest first."""
+    with harness(home) as h:
+        first = h.log_call(load_call_fixture("inbound-answered")).result.record
+        body = load_call_fixture("inbound-answered").as_body()
+        body["logInfo"]["telephonySessionId"] = "s-second"
+        body["extensionNumber"] = "777"
+        h.log_body(body, {"extensionNumber": "777"})
+        found = h.store.find_call_log(SESSION)
+    assert first is not None and found is not None
+    assert found.id == first.id
+
+
+def test_missing_account_id_hashes_nothing(home: Path) -> None:
+    """Quirk 13: App Connect hashes the text "undefined:<HASH_KEY>"."""
+    from appconnect.core.config import IdentityConfig
+    from appconnect.core.identity import resolve_identity
+
+    assert resolve_identity(IdentityConfig(hash_key="k")).hashed_account_id == ""
+    expected = hashlib.sha256(b"37439510:k").hexdigest()
+    identity = resolve_identity(IdentityConfig(hash_key="k", account_id="37439510"))
+    assert identity.hashed_account_id == expected
