@@ -44,7 +44,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy -p appconnect.core -p appconnect.connectors
+	$(BIN)/mypy -p appconnect.core -p appconnect.connectors -p appconnect.fixtures
 
 test: lint typecheck
 	$(BIN)/python -m pytest

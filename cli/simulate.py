@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -48,6 +47,8 @@ def simulate(
 
     Exits 0 when every step passes, 1 otherwise.
     """
+    import secrets
+
     from appconnect.core.config import load_config
     from appconnect.core.home import harness_home
     from appconnect.core.scenarios import load_scenario

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -66,6 +67,21 @@ class Terminal:
         """Print the one-line error and return the Exit to raise."""
         self._console(stderr=True).print(f"Error: {text}", style="red", soft_wrap=True)
         return typer.Exit(code)
+
+    @contextmanager
+    def progress(
+        self, total: int, label: str, *, enabled: bool = True
+    ) -> Iterator[Callable[[int, int], None]]:
+        """A progress bar on stderr (only on a terminal); yields `advance(done, total)`."""
+        console = self._console(stderr=True)
+        if not enabled or not console.is_terminal:
+            yield lambda done, total: None
+            return
+        from rich.progress import Progress
+
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task(label, total=total)
+            yield lambda done, total: bar.update(task, completed=done, total=total)
 
     # --- data (stdout) ---------------------------------------------------------------------
 

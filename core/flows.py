@@ -8,6 +8,8 @@ connector call goes through `Pipeline.call`, which records it, so the order of i
 
 from __future__ import annotations
 
+import time
+
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -63,12 +65,15 @@ class Pipeline:
     def call(self, interface: str, fn: Callable[..., T], *args: Any) -> T:
         """Call a connector interface, recording it (arguments, result or error) in order."""
         arguments = args[0] if len(args) == 1 else list(args)
+        started = time.perf_counter()
         try:
             result = fn(*args)
         except Exception as exc:
-            self.calls.append(InterfaceCall(interface, False, str(exc), arguments))
+            elapsed = time.perf_counter() - started
+            self.calls.append(InterfaceCall(interface, False, str(exc), arguments, None, elapsed))
             raise
-        self.calls.append(InterfaceCall(interface, True, None, arguments, result))
+        elapsed = time.perf_counter() - started
+        self.calls.append(InterfaceCall(interface, True, None, arguments, result, elapsed))
         return result
 
     @contextmanager

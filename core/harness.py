@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -29,7 +29,6 @@ from appconnect.connectors.errors import CRMError
 from appconnect.connectors.registry import ConnectorNotFound, build_connector
 from appconnect.core.auth import auth_header
 from appconnect.core.calls import CallFixture
-from appconnect.core.checks import CheckReport, check_interfaces
 from appconnect.core.config import HarnessConfig, load_config
 from appconnect.core.errors import BadInput, ConfigError, ConnectError
 from appconnect.core.flows import (
@@ -45,6 +44,9 @@ from appconnect.core.plugins import load_plugins
 from appconnect.core.store import Store
 from appconnect.core.user_mapping import match_users
 from appconnect.fixtures.crm import CRMState, FixtureCRM
+
+if TYPE_CHECKING:
+    from appconnect.core.checks import CheckReport
 
 EMBEDDED_CRM_URL = "http://fixture-crm.embedded"
 
@@ -66,6 +68,7 @@ class Harness:
         config_path: Path | None = None,
         transport: httpx.BaseTransport | None = None,
         sandbox: bool = False,
+        crm_state: CRMState | None = None,
     ) -> None:
         self.config = config
         self.home = home
@@ -76,7 +79,8 @@ class Harness:
         self.sandbox = sandbox
         self._store: Store | None = None
         self._connector: Connector | None = None
-        self._crm_state: CRMState | None = None
+        #: A given fixture CRM state (benchmarks share one between harnesses).
+        self._crm_state: CRMState | None = crm_state
         self._pipeline: Pipeline | None = None
 
     @classmethod
@@ -393,4 +397,7 @@ class Harness:
         return self.store.iter_call_logs(session_id)
 
     def check_interfaces(self) -> CheckReport:
+        # Imported here: the checks build many pydantic models that logging never needs.
+        from appconnect.core.checks import check_interfaces
+
         return check_interfaces(self.pipeline())

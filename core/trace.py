@@ -32,6 +32,8 @@ class InterfaceCall:
     error: str | None = None
     arguments: Any = None
     result: Any = None
+    #: Wall time of the call, for benchmarks' per-interface latency.
+    seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, with every secret replaced by `***`."""

@@ -1,0 +1,431 @@
+"""`bench`: N call lifecycles through the real pipeline, timed per step and per interface.
+
+Each lifecycle is a scenario run (by default: log -> edit -> recording -> final data) with its
+own session id, through `ScenarioRunner` — the same code `simulate` and `smoke` use. Workers
+are processes (the GIL would serialise threads), each with its own in-memory store:
+
+- `inprocess`: each worker drives its own in-memory fixture CRM through httpx's WSGI transport;
+- `loopback`: one server process serves a fresh fixture CRM on 127.0.0.1, workers talk HTTP;
+- `configured`: the configured CRM, rate-capped (the CLI asks for confirmation first).
+
+Afterwards every callLogs row is reconciled with the CRM: `duplicates` (a session with more
+than one row or CRM log) and `lost` (a lifecycle with no row or CRM log, or a CRM log that
+missed one of the updates the pipeline reported as done) must both be 0.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+
+from appconnect.core.config import HarnessConfig
+from appconnect.core.errors import BadInput
+from appconnect.core.scenarios import (
+    AssertStep,
+    EditStep,
+    FinalDataStep,
+    LogStep,
+    RecordingStep,
+    Scenario,
+    SsclLogStep,
+)
+from appconnect.core.simulate import ScenarioRunner, scenario_config
+
+Transport = Literal["inprocess", "loopback", "configured"]
+UPDATE_KINDS = frozenset(
+    {"edit", "recording", "voicemail", "final-data", "ai-note", "transcript", "ringsense",
+     "sscl-update"}
+)  # fmt: skip
+
+DEFAULT_LIFECYCLE = Scenario(
+    name="lifecycle",
+    description="log -> edit -> recording -> final data",
+    call="inbound-answered",
+    steps=[
+        LogStep(kind="log"),
+        EditStep(kind="edit", subject="Bench call", note="Edited during the bench"),
+        RecordingStep(kind="recording", link="https://media.ringcentral.test/recording/bench"),
+        FinalDataStep(kind="final-data", duration=185, result="Call connected"),
+    ],
+)
+
+
+@dataclass
+class Stats:
+    count: int = 0
+    errors: int = 0
+    p50_ms: float = 0.0
+    p95_ms: float = 0.0
+    p99_ms: float = 0.0
+    max_ms: float = 0.0
+
+    @classmethod
+    def of(cls, seconds: Sequence[float], errors: int = 0) -> Stats:
+        ordered = sorted(seconds)
+        if not ordered:
+            return cls(errors=errors)
+
+        def rank(p: float) -> float:  # nearest-rank percentile, in ms
+            return round(ordered[max(0, math.ceil(p * len(ordered)) - 1)] * 1000, 3)
+
+        return cls(
+            len(ordered), errors, rank(0.50), rank(0.95), rank(0.99), round(ordered[-1] * 1000, 3)
+        )
+
+
+@dataclass
+class WorkerResult:
+    """What one worker sends back: raw timings, so percentiles are over all workers."""
+
+    lifecycles: int = 0
+    step_seconds: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    step_errors: Counter[str] = field(default_factory=Counter)
+    interface_seconds: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    interface_errors: Counter[str] = field(default_factory=Counter)
+    transport_seconds: float = 0.0
+    requests: int = 0
+    #: sessionId -> number of updates the pipeline reported successful.
+    updates_done: dict[str, int] = field(default_factory=dict)
+    #: sessionId -> thirdPartyLogIds of its callLogs rows.
+    rows: dict[str, list[str]] = field(default_factory=dict)
+    #: CRM activities as `(id, sessionId, revision)`, for the in-process CRM.
+    crm: list[tuple[str, str, int]] = field(default_factory=list)
+    first_error: str | None = None
+
+
+@dataclass
+class BenchReport:
+    transport: Transport
+    lifecycles: int
+    concurrency: int
+    seconds: float
+    lifecycles_per_s: float
+    steps: dict[str, Stats]
+    interfaces: dict[str, Stats]
+    errors: int
+    duplicates: int
+    lost: int
+    #: Share of the wall time spent inside the HTTP transport (request to response,
+    #: including the CRM's own handling), and the mean time per request.
+    transport_share: float
+    transport_ms_per_request: float
+    first_error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        def stats(group: Mapping[str, Stats]) -> dict[str, Any]:
+            return {name: vars(value) for name, value in group.items()}
+
+        return {
+            "transport": self.transport,
+            "lifecycles": self.lifecycles,
+            "concurrency": self.concurrency,
+            "seconds": round(self.seconds, 3),
+            "lifecycles_per_s": round(self.lifecycles_per_s, 1),
+            "steps": stats(self.steps),
+            "interfaces": stats(self.interfaces),
+            "errors": self.errors,
+            "duplicates": self.duplicates,
+            "lost": self.lost,
+            "transport_share": round(self.transport_share, 3),
+            "transport_ms_per_request": round(self.transport_ms_per_request, 3),
+            "first_error": self.first_error,
+        }
+
+
+class TimingTransport(httpx.BaseTransport):
+    """Wraps a transport and adds up the time requests spend in it."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.seconds = 0.0
+        self.requests = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        started = time.perf_counter()
+        try:
+            response = self.inner.handle_request(request)
+            response.read()  # the body is part of the transfer
+            return response
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.requests += 1
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@dataclass(frozen=True)
+class _Job:
+    worker: int
+    lifecycles: int
+    config: HarnessConfig
+    scenario: Scenario
+    transport: Transport
+    home: str
+    rate_per_s: float | None
+
+
+def run_bench(
+    config: HarnessConfig,
+    *,
+    home: Path,
+    scenario: Scenario = DEFAULT_LIFECYCLE,
+    lifecycles: int = 1000,
+    concurrency: int = 1,
+    transport: Transport = "inprocess",
+    rate_per_s: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> BenchReport:
+    if lifecycles < 1 or concurrency < 1:
+        raise BadInput("--lifecycles and --concurrency must be at least 1", "bench")
+    if not any(isinstance(s, LogStep | SsclLogStep) for s in scenario.steps):
+        raise BadInput("a bench scenario needs a log or sscl-log step", scenario.name)
+    concurrency = min(concurrency, lifecycles)
+    server = None
+    if transport == "loopback":
+        server = _LoopbackServer.start()
+        config = _loopback_config(config, server.url, server.api_key)
+    elif transport == "inprocess":
+        config = config.model_copy(
+            update={"crm": config.crm.model_copy(update={"url": None, "api_key": None})}
+        )
+    shares = [lifecycles // concurrency + (1 if i < lifecycles % concurrency else 0)
+              for i in range(concurrency)]  # fmt: skip
+    per_worker_rate = rate_per_s / concurrency if rate_per_s else None
+    jobs = [
+        _Job(i, n, config, scenario, transport, str(home), per_worker_rate)
+        for i, n in enumerate(shares)
+    ]
+    started = time.perf_counter()
+    try:
+        results = _run_jobs(jobs, lifecycles, progress)
+        elapsed = time.perf_counter() - started
+        crm: list[tuple[str, str, int]] | None = None  # a configured CRM is not listed
+        if server is not None:
+            crm = server.activities()
+        elif transport == "inprocess":
+            crm = [activity for result in results for activity in result.crm]
+    finally:
+        if server:
+            server.stop()
+    return _report(transport, lifecycles, concurrency, elapsed, results, crm, scenario)
+
+
+def _run_jobs(
+    jobs: list[_Job], total: int, progress: Callable[[int, int], None] | None
+) -> list[WorkerResult]:
+    if len(jobs) == 1:
+        return [_work(jobs[0], lambda done: progress(done, total) if progress else None)]
+    context = multiprocessing.get_context()
+    counter = context.Value("i", 0)
+    with context.Pool(len(jobs), initializer=_init_counter, initargs=(counter,)) as pool:
+        pending = pool.map_async(_work_in_pool, jobs)
+        while not pending.ready():
+            pending.wait(0.1)
+            if progress:
+                progress(counter.value, total)
+        results: list[WorkerResult] = pending.get()
+    if progress:
+        progress(total, total)
+    return results
+
+
+_COUNTER: Any = None
+
+
+def _init_counter(counter: Any) -> None:
+    global _COUNTER
+    _COUNTER = counter
+
+
+def _work_in_pool(job: _Job) -> WorkerResult:
+    def tick(done: int) -> None:
+        with _COUNTER.get_lock():
+            _COUNTER.value += 1
+
+    return _work(job, tick)
+
+
+def _work(job: _Job, tick: Callable[[int], None]) -> WorkerResult:
+    """One worker: its own harness (in-memory store), N lifecycles, then its reconciliation."""
+    from appconnect.core.harness import Harness
+    from appconnect.fixtures.crm import CRMState, FixtureCRM
+
+    result = WorkerResult()
+    state = CRMState(None) if job.transport == "inprocess" else None
+    inner: httpx.BaseTransport = (
+        httpx.WSGITransport(app=FixtureCRM(state)) if state is not None else httpx.HTTPTransport()
+    )
+    timing = TimingTransport(inner)
+    config = scenario_config(job.config, job.scenario.settings)
+    harness = Harness(config, Path(job.home), sandbox=True, transport=timing, crm_state=state)
+    with harness:
+        pipeline = harness.pipeline()
+        interval = 1 / job.rate_per_s if job.rate_per_s else 0.0
+        for index in range(job.lifecycles):
+            lifecycle_started = time.perf_counter()
+            runner = ScenarioRunner(
+                harness,
+                call=job.scenario.call,
+                settings=job.scenario.settings,
+                session_suffix=f"-b{job.worker}-{index}",
+            )
+            updates = 0
+            for number, step in enumerate(job.scenario.steps, start=1):
+                step_started = time.perf_counter()
+                outcome = runner.run_step(number, step)
+                result.step_seconds[step.name or step.kind].append(
+                    time.perf_counter() - step_started
+                )
+                if outcome.status == "fail":
+                    result.step_errors[step.name or step.kind] += 1
+                    result.first_error = result.first_error or f"{step.kind}: {outcome.message}"
+                elif step.kind in UPDATE_KINDS:
+                    updates += 1
+            for call in pipeline.calls:
+                result.interface_seconds[call.interface].append(call.seconds)
+                if not call.ok:
+                    result.interface_errors[call.interface] += 1
+            pipeline.calls.clear()
+            if runner.session_id is not None:
+                result.updates_done[runner.session_id] = updates
+            result.lifecycles += 1
+            tick(result.lifecycles)
+            if interval:  # the rate cap for a real CRM
+                time.sleep(max(0.0, interval - (time.perf_counter() - lifecycle_started)))
+        for row in harness.store.iter_call_logs():
+            result.rows.setdefault(row.sessionId, []).append(row.thirdPartyLogId)
+    if state is not None:
+        result.crm = [(a["id"], a["sessionId"], a["revision"]) for a in state.list_activities()]
+    result.transport_seconds, result.requests = timing.seconds, timing.requests
+    return result
+
+
+def _report(
+    transport: Transport,
+    lifecycles: int,
+    concurrency: int,
+    elapsed: float,
+    results: Sequence[WorkerResult],
+    crm: Sequence[tuple[str, str, int]] | None,
+    scenario: Scenario,
+) -> BenchReport:
+    step_seconds: dict[str, list[float]] = defaultdict(list)
+    step_errors: Counter[str] = Counter()
+    iface_seconds: dict[str, list[float]] = defaultdict(list)
+    iface_errors: Counter[str] = Counter()
+    rows: dict[str, list[str]] = {}
+    updates: dict[str, int] = {}
+    for result in results:
+        for name, values in result.step_seconds.items():
+            step_seconds[name].extend(values)
+        step_errors.update(result.step_errors)
+        for name, values in result.interface_seconds.items():
+            iface_seconds[name].extend(values)
+        iface_errors.update(result.interface_errors)
+        rows.update(result.rows)
+        updates.update(result.updates_done)
+    duplicates, lost = _reconcile(rows, updates, crm, scenario)
+    transport_seconds = sum(r.transport_seconds for r in results)
+    requests = sum(r.requests for r in results)
+    busy = elapsed * len(results)  # worker-seconds, the denominator of the share
+    return BenchReport(
+        transport=transport,
+        lifecycles=lifecycles,
+        concurrency=concurrency,
+        seconds=elapsed,
+        lifecycles_per_s=lifecycles / elapsed if elapsed else 0.0,
+        steps={name: Stats.of(v, step_errors[name]) for name, v in step_seconds.items()},
+        interfaces={name: Stats.of(v, iface_errors[name]) for name, v in iface_seconds.items()},
+        errors=sum(step_errors.values()),
+        duplicates=duplicates,
+        lost=lost,
+        transport_share=transport_seconds / busy if busy else 0.0,
+        transport_ms_per_request=transport_seconds / requests * 1000 if requests else 0.0,
+        first_error=next((r.first_error for r in results if r.first_error), None),
+    )
+
+
+def _reconcile(
+    rows: Mapping[str, list[str]],
+    updates: Mapping[str, int],
+    crm: Sequence[tuple[str, str, int]] | None,
+    scenario: Scenario,
+) -> tuple[int, int]:
+    """(duplicates, lost) over every lifecycle's session; with no CRM listing (a configured
+    CRM), from the callLogs rows alone."""
+    by_session: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for activity_id, session_id, revision in crm or ():
+        by_session[session_id].append((activity_id, revision))
+    duplicates = sum(len(ids) - 1 for ids in rows.values() if len(ids) > 1)
+    duplicates += sum(len(logs) - 1 for logs in by_session.values() if len(logs) > 1)
+    expects_log = not any(
+        isinstance(s, LogStep) and s.mode == "auto" for s in scenario.steps
+    ) and not any(isinstance(s, AssertStep) and s.row and not s.row.exists for s in scenario.steps)
+    lost = 0
+    for session_id, done in updates.items():
+        logs = by_session.get(session_id, [])
+        if not rows.get(session_id) or (crm is not None and not logs):
+            lost += 1 if expects_log else 0
+            continue
+        if crm is None:
+            continue
+        linked = dict(logs).get(rows[session_id][0])
+        if linked is None or linked < 1 + done:
+            lost += 1  # the row points nowhere, or an update the pipeline reported is missing
+    return duplicates, lost
+
+
+def _loopback_config(config: HarnessConfig, url: str, api_key: str) -> HarnessConfig:
+    crm = config.crm.model_copy(update={"url": url, "api_key": api_key, "api_key_env": None})
+    return config.model_copy(update={"crm": crm})
+
+
+class _LoopbackServer:
+    """A fresh in-memory fixture CRM served on 127.0.0.1 from a child process."""
+
+    def __init__(self, process: Any, url: str, api_key: str) -> None:
+        self.process, self.url, self.api_key = process, url, api_key
+
+    @classmethod
+    def start(cls) -> _LoopbackServer:
+        context = multiprocessing.get_context()
+        parent, child = context.Pipe()
+        process = context.Process(target=_serve_child, args=(child,), daemon=True)
+        process.start()
+        if not parent.poll(30):
+            process.terminate()
+            raise BadInput("the loopback fixture CRM did not start", "bench")
+        port, api_key = parent.recv()
+        return cls(process, f"http://127.0.0.1:{port}", api_key)
+
+    def activities(self) -> list[tuple[str, str, int]]:
+        from appconnect.fixtures.crm import basic_auth_header
+
+        with httpx.Client(base_url=self.url, timeout=60) as client:
+            response = client.get(
+                "/v1/activities", headers={"Authorization": basic_auth_header(self.api_key)}
+            )
+            response.raise_for_status()
+            return [(a["id"], a["sessionId"], a["revision"]) for a in response.json()["activities"]]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.join(5)
+
+
+def _serve_child(conn: Any) -> None:
+    from appconnect.fixtures.crm import CRMState, make_server
+
+    state = CRMState(None)
+    server, port = make_server(state, host="127.0.0.1", port=0)
+    conn.send((port, state.api_key))
+    server.serve_forever()

@@ -1,0 +1,71 @@
+"""`bench`: the report's shape and reconciliation, never its speed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import Result
+
+from appconnect.core.bench import DEFAULT_LIFECYCLE, Stats, run_bench
+from appconnect.core.config import HarnessConfig
+from appconnect.core.scenarios import load_scenario
+
+Run = Callable[..., Result]
+STEP_KEYS = {"count", "errors", "p50_ms", "p95_ms", "p99_ms", "max_ms"}
+
+
+@pytest.mark.parametrize(
+    ("transport", "concurrency"), [("inprocess", 1), ("inprocess", 2), ("loopback", 2)]
+)
+def test_report_shape_and_clean_reconciliation(
+    home: Path, transport: str, concurrency: int
+) -> None:
+    report = run_bench(
+        HarnessConfig(),
+        home=home,
+        lifecycles=6,
+        concurrency=concurrency,
+        transport=transport,  # type: ignore[arg-type]
+    ).as_dict()
+    assert report["lifecycles"] == 6
+    assert report["concurrency"] == concurrency
+    assert report["lifecycles_per_s"] > 0
+    assert (report["errors"], report["duplicates"], report["lost"]) == (0, 0, 0)
+    assert list(report["steps"]) == ["log", "edit", "recording", "final-data"]
+    for stats in report["steps"].values():
+        assert set(stats) == STEP_KEYS
+        assert stats["count"] == 6
+        assert stats["p50_ms"] <= stats["p95_ms"] <= stats["p99_ms"] <= stats["max_ms"]
+    assert report["interfaces"]["createCallLog"]["count"] == 6
+    assert report["interfaces"]["updateCallLog"]["count"] == 18
+    assert 0 < report["transport_share"] < 1
+    assert not (home / "appconnect.db").exists()  # workers use in-memory stores
+
+
+def test_a_scenario_as_the_lifecycle(home: Path) -> None:
+    scenario = load_scenario("outbound-disposition")
+    report = run_bench(HarnessConfig(), home=home, scenario=scenario, lifecycles=3)
+    data = report.as_dict()
+    assert data["errors"] == 0, data["first_error"]
+    assert "disposition" in data["steps"]
+    assert data["interfaces"]["upsertCallDisposition"]["count"] == 3
+
+
+def test_failures_and_lost_updates_are_counted(home: Path) -> None:
+    config = HarnessConfig.model_validate({"connector": {"name": "broken_connectors:NoLogId"}})
+    report = run_bench(config, home=home, lifecycles=2)
+    assert report.errors == 8  # the log fails, so each update fails too
+    assert report.lost == 2
+    assert report.first_error == "log: Error creating call log"
+
+
+def test_stats_use_nearest_rank_percentiles() -> None:
+    stats = Stats.of([i / 1000 for i in range(1, 101)])
+    assert (stats.p50_ms, stats.p95_ms, stats.p99_ms, stats.max_ms) == (50.0, 95.0, 99.0, 100.0)
+    assert Stats.of([]).count == 0
+
+
+def test_default_lifecycle_is_log_edit_recording_final() -> None:
+    assert [s.kind for s in DEFAULT_LIFECYCLE.steps] == ["log", "edit", "recording", "final-data"]
