@@ -69,7 +69,7 @@ def test_healthz_needs_no_auth(state: CRMState) -> None:
     [
         {},
         _auth("fxk_wrong"),
-        {"Authorization": "Bearer whatever"},
+        {"Authorization": "Token whatever"},
         {"Authorization": "Basic !!!not-base64"},
     ],
     ids=["missing", "wrong-key", "wrong-scheme", "garbage"],
