@@ -13,13 +13,15 @@ would write it with the current value (so a value that happens to contain a sect
 boundary is still found whole), and otherwise falls back to App Connect's own pattern,
 adjusted only where App Connect's pattern is the cause of a drift. A found section is
 replaced in place; a missing one is appended (the note is put first).
+
+Each format's sections are built once, at import (``_SECTIONS``): their patterns are
+compiled a single time, so composing is matching and slicing only.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Final
 
 from appconnect.core import compose_js as js
@@ -44,55 +46,88 @@ _WS = js.WS  # JS `\s`
 _NOT_LT = "[^" + js.LINE_TERMINATORS + "]"  # JS `.`
 _END = r"\Z"  # JS `$` without the m flag
 
+# (body, exact text of the section) -> the body with the section added
+_Append = Callable[[str, str], str]
 
-@dataclass(frozen=True)
-class _Finder:
-    """Where a section sits in a body.
 
-    ``head`` finds the first occurrence of the section's label; ``tail`` is what must
-    follow the value; ``loose`` (head + any value + tail) is the fallback for a value
-    that differs from the one being written.
+class _Section:
+    """One section in one format: where it sits in a body, and how it is written.
+
+    The section is written as ``prefix + value + suffix`` (its *exact* text), followed by
+    ``closing`` when it replaces an existing occurrence. ``prepare`` (if any) turns the
+    value into the text written. Finding: ``head`` finds each occurrence of the label;
+    an occurrence holding the exact text followed by ``tail`` is taken first, otherwise
+    ``loose`` (head + any value + tail, App Connect's pattern) is tried at that
+    occurrence. A missing section is added by ``append``.
     """
 
-    head: re.Pattern[str]
-    tail: re.Pattern[str]
-    loose: re.Pattern[str]
-
-    def span(self, body: str, exact: str) -> tuple[int, int] | None:
-        """The first occurrence that holds ``exact`` or that App Connect's pattern matches."""
-        for head in self.head.finditer(body):
-            start = head.start()
-            if body.startswith(exact, start):
-                tail = self.tail.match(body, start + len(exact))
-                if tail is not None:
-                    return start, tail.end()
-            loose = self.loose.match(body, start)
-            if loose is not None:
-                return loose.span()
-        return None
-
-
-def _finder(head: str, value: str, tail: str, flags: int = 0) -> _Finder:
-    return _Finder(
-        head=re.compile(head, flags),
-        tail=re.compile(tail, flags),
-        loose=re.compile(head + value + tail, flags),
+    __slots__ = (
+        "_append",
+        "_closing",
+        "_head",
+        "_loose",
+        "_prefix",
+        "_prepare",
+        "_suffix",
+        "_tail",
     )
 
+    def __init__(
+        self,
+        head: str,
+        value: str,
+        tail: str,
+        *,
+        prefix: str,
+        append: _Append,
+        suffix: str = "",
+        closing: str = "",
+        flags: int = 0,
+        prepare: Callable[[str], str] | None = None,
+    ) -> None:
+        self._head = re.compile(head, flags)
+        self._tail = re.compile(tail, flags)
+        self._loose = re.compile(head + value + tail, flags)
+        self._prefix, self._suffix, self._closing = prefix, suffix, closing
+        self._append = append
+        self._prepare = prepare
 
-def _upsert(
-    body: str,
-    finder: _Finder,
-    exact: str,
-    replacement: str,
-    append: Callable[[str], str],
-) -> str:
-    """Replace the section in place when present (first occurrence), else append it."""
-    span = finder.span(body, exact)
-    if span is None:
-        return append(body)
-    start, end = span
-    return body[:start] + replacement + body[end:]
+    def write(self, body: str, value: str) -> str:
+        """Replace the section in place when present (first occurrence), else add it."""
+        if self._prepare is not None:
+            value = self._prepare(value)
+        exact = self._prefix + value + self._suffix
+        head = self._head.search(body)
+        while head is not None:
+            start = head.start()
+            if body.startswith(exact, start):
+                tail = self._tail.match(body, start + len(exact))
+                if tail is not None:
+                    return body[:start] + exact + self._closing + body[tail.end() :]
+            loose = self._loose.match(body, start)
+            if loose is not None:
+                return body[:start] + exact + self._closing + body[loose.end() :]
+            head = self._head.search(body, head.end())  # heads never match empty text
+        return self._append(body, exact)
+
+
+class _UserName:
+    """The RingCentral user name: App Connect only fills in one that is still pending."""
+
+    __slots__ = ("_append", "_closing", "_pattern", "_prefix")
+
+    def __init__(self, pattern: str, prefix: str, closing: str, append: _Append, flags: int = 0):
+        self._pattern = re.compile(pattern, flags)  # group 1: the current value
+        self._prefix, self._closing, self._append = prefix, closing, append
+
+    def write(self, body: str, name: str) -> str:
+        text = self._prefix + name + self._closing
+        match = self._pattern.search(body)
+        if match is None:
+            return self._append(body, text)
+        if js.js_trim(match.group(1)) != "(pending...)":
+            return body
+        return body[: match.start()] + text + body[match.end() :]
 
 
 def _append_line(body: str, text: str) -> str:
@@ -102,8 +137,12 @@ def _append_line(body: str, text: str) -> str:
     return body + text
 
 
-def _appender(text: str) -> Callable[[str], str]:
-    return lambda body: _append_line(body, text)
+def _as_line(closing: str) -> _Append:
+    return lambda body, exact: _append_line(body, exact + closing)
+
+
+def _concat(closing: str) -> _Append:
+    return lambda body, exact: body + exact + closing
 
 
 # ---------------------------------------------------------------- shared values
@@ -114,12 +153,19 @@ def format_duration(seconds: Any) -> str:
 
     A value that is not a number (after JS coercion) is printed as given, e.g. ``pending``.
     """
-    number = js.to_number(seconds)
-    if number != number:
-        return js.to_string(seconds)
-    hours = js.js_floor(number / 3600)
-    minutes = js.js_floor(js.js_mod(number, 3600) / 60)
-    rest = js.js_mod(number, 60)
+    hours: float
+    minutes: float
+    rest: float
+    if type(seconds) is int and 0 <= seconds < 2**31:
+        # The usual input; integer arithmetic gives exactly what JS's doubles give here.
+        hours, minutes, rest = seconds // 3600, seconds % 3600 // 60, seconds % 60
+    else:
+        number = js.to_number(seconds)
+        if number != number:
+            return js.to_string(seconds)
+        hours = js.js_floor(number / 3600)
+        minutes = js.js_floor(js.js_mod(number, 3600) / 60)
+        rest = js.js_mod(number, 60)
     parts = []
     if hours > 0:
         parts.append(f"{js.to_string(hours)} {'hours' if hours > 1 else 'hour'}")
@@ -132,14 +178,15 @@ def format_duration(seconds: Any) -> str:
 
 def _leg_party(info: Any) -> str:
     phone, ext = js.get(info, "phoneNumber"), js.get(info, "extensionNumber")
-    if not js.truthy(phone) and not js.truthy(ext):
-        return ""
-    if js.truthy(phone) and js.truthy(ext):
+    has_phone, has_ext = js.truthy(phone), js.truthy(ext)
+    if has_phone and has_ext:
         number = f"{js.to_string(phone)}, ext {js.to_string(ext)}"
-    elif js.truthy(phone):
+    elif has_phone:
         number = js.to_string(phone)
-    else:
+    elif has_ext:
         number = f"ext {js.to_string(ext)}"
+    else:
+        return ""
     name = js.get(info, "name")
     return f"{js.to_string(name)}, {number}" if js.truthy(name) else number
 
@@ -168,8 +215,32 @@ def _strip_trailing_newlines(text: str) -> str:
     return text.rstrip("\n")
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
 def _html_breaks(text: str) -> str:
-    return re.sub(r"\r\n|\r|\n", "<br>", text)
+    if "\n" not in text and "\r" not in text:
+        return text
+    return _LINE_BREAK.sub("<br>", text)
+
+
+# Multi-line sections, and the formats in which each drops its value's trailing newlines.
+_BLOCK_STRIP: Final[dict[str, tuple[str, ...]]] = {
+    "AI Note": LOG_FORMATS,
+    "Transcript": (),
+    "ACE transcript": LOG_FORMATS,
+    "ACE summary": (HTML,),
+    "ACE bulleted summary": (HTML,),
+    "Call journey": (),
+}
+# One-line ``label: value`` sections written the same way in a format.
+_FIELDS = ("Session Id", "RingCentral number and extension", "Summary")
+_RECORDINGS = ("Call recording link", "Voicemail recording link")
+
+# Keys of the per-format tables that are not App Connect labels.
+_NOTE, _USER_NAME = "note", "user name"
+# Contact Number: HTML names the other party by direction.
+_CONTACT, _CONTACT_OUTBOUND = "Contact Number", "Contact Number (outbound)"
 
 
 # ---------------------------------------------------------------- text/plain
@@ -182,6 +253,8 @@ _PLAIN_LINE_TAIL = (
 )
 # A line App Connect treats as the start of the next section after the note.
 _PLAIN_SECTION_START = rf"- [A-Z](?:[a-zA-Z/]|{_WS})*:"
+_PLAIN_SECTION_AT_START = re.compile(_PLAIN_SECTION_START)
+_PLAIN_FIRST_SECTION = re.compile(rf"\n(?={_PLAIN_SECTION_START})")
 # The note ends before the next section (or a blank line and a block, which App Connect
 # would otherwise read as part of the note), or at the end of the body.
 _PLAIN_NOTE_TAIL = (
@@ -191,83 +264,114 @@ _PLAIN_NOTE_TAIL = (
 _PLAIN_VALUE_END = r"- [A-Z][a-zA-Z /]*:"
 
 
-class _Plain:
-    @staticmethod
-    def note(body: str, note: str) -> str:
-        exact = f"- Note: {note}"
-        finder = _finder(r"- (?:Note|Agent notes): ", r"[\s\S]*?", _PLAIN_NOTE_TAIL)
-        return _upsert(body, finder, exact, exact, lambda b: _Plain.insert_note(b, exact))
+def _insert_plain_note(body: str, line: str) -> str:
+    """Put a new note first, unless that would make it swallow the user's own text.
 
-    @staticmethod
-    def insert_note(body: str, line: str) -> str:
-        """Put a new note first, unless that would make it swallow the user's own text.
-
-        App Connect prepends, and on the next compose reads every line up to the next
-        ``- X:`` section as note. So when the body starts with other text, the note
-        goes right before the first section line instead (or last, if there is none).
-        """
-        if not body or re.match(_PLAIN_SECTION_START, body):
-            return f"{line}\n{body}"
-        first_section = re.search(rf"\n(?={_PLAIN_SECTION_START})", body)
-        if first_section is None:
-            return _append_line(body, line + "\n")
-        at = first_section.end()
-        return f"{body[:at]}{line}\n{body[at:]}"
-
-    @staticmethod
-    def line(body: str, label: str, value: str) -> str:
-        """A ``- Label: value`` line, replaced with any blank lines that follow it."""
-        exact = f"- {label}: {value}"
-        finder = _finder(re.escape(f"- {label}: "), r"[^\n]*", _PLAIN_LINE_TAIL)
-        return _upsert(body, finder, exact, exact + "\n", _appender(exact + "\n"))
-
-    @staticmethod
-    def user_name(body: str, name: str) -> str:
-        match = re.search(r"- RingCentral user name: ([^\n]*)" + _PLAIN_LINE_TAIL, body)
-        text = f"- RingCentral user name: {name}\n"
-        if match is None:
-            return _append_line(body, text)
-        return _replace_if_pending(body, match, text)
-
-    @staticmethod
-    def value_field(body: str, label: str, value: str, newline: bool = False) -> str:
-        """Duration/Result (and Contact Number, which adds a line break)."""
-        exact = f"- {label}: {value}"
-        tail = rf"(?:(?={_PLAIN_VALUE_END})|\n|\Z)" if newline else rf"(?={_PLAIN_VALUE_END}|\n|\Z)"
-        finder = _finder(re.escape(f"- {label}: "), r"[^\n]*?", tail)
-        replacement = exact + "\n" if newline else exact
-        return _upsert(body, finder, exact, replacement, _appender(exact + "\n"))
-
-    @staticmethod
-    def date_time(body: str, text: str) -> str:
-        exact = f"- Date/Time: {text}"
-        lt = js.LINE_TERMINATORS
-        finder = _finder(rf"(?:^|(?<=[{lt}]))- Date/Time:", f"[^{lt}]*", rf"(?=[{lt}]|\Z)")
-        return _upsert(body, finder, exact, exact, _appender(exact + "\n"))
-
-    @staticmethod
-    def short_field(body: str, label: str, value: str) -> str:
-        """Call score / ACE recording link: value up to ``<`` or a line end."""
-        exact = f"- {label}: {value}"
-        finder = _finder(re.escape(f"- {label}:"), rf"{_WS}*[^<\n]+", r"(?=\n|\Z)", re.I | re.A)
-        return _upsert(body, finder, exact, exact, _appender(exact + "\n"))
-
-    @staticmethod
-    def block(body: str, label: str, value: str, end: str = "--- END", flags: int = 0) -> str:
-        exact = f"- {label}:\n{value}\n"
-        finder = _finder(re.escape(f"- {label}:"), r"[\s\S]*?", re.escape(end), flags)
-        if end == "--- END":
-            append: Callable[[str], str] = lambda b: f"{b}\n{exact}{end}\n"  # noqa: E731
-        else:
-            append = _appender(f"{exact}{end}\n")
-        return _upsert(body, finder, exact, exact + end, append)
+    App Connect prepends, and on the next compose reads every line up to the next
+    ``- X:`` section as note. So when the body starts with other text, the note
+    goes right before the first section line instead (or last, if there is none).
+    """
+    if not body or _PLAIN_SECTION_AT_START.match(body):
+        return f"{line}\n{body}"
+    first_section = _PLAIN_FIRST_SECTION.search(body)
+    if first_section is None:
+        return _append_line(body, line + "\n")
+    at = first_section.end()
+    return f"{body[:at]}{line}\n{body[at:]}"
 
 
-def _replace_if_pending(body: str, match: re.Match[str], text: str) -> str:
-    """App Connect only fills in a RingCentral user name that is still pending."""
-    if js.js_trim(match.group(1)) != "(pending...)":
-        return body
-    return body[: match.start()] + text + body[match.end() :]
+def _plain_line(label: str) -> _Section:
+    """A ``- Label: value`` line, replaced with any blank lines that follow it."""
+    return _Section(
+        re.escape(f"- {label}: "),
+        r"[^\n]*",
+        _PLAIN_LINE_TAIL,
+        prefix=f"- {label}: ",
+        closing="\n",
+        append=_as_line("\n"),
+    )
+
+
+def _plain_value_field(label: str, newline: bool = False) -> _Section:
+    """Duration/Result (and Contact Number, which adds a line break)."""
+    tail = rf"(?:(?={_PLAIN_VALUE_END})|\n|\Z)" if newline else rf"(?={_PLAIN_VALUE_END}|\n|\Z)"
+    return _Section(
+        re.escape(f"- {label}: "),
+        r"[^\n]*?",
+        tail,
+        prefix=f"- {label}: ",
+        closing="\n" if newline else "",
+        append=_as_line("\n"),
+    )
+
+
+def _plain_short_field(label: str) -> _Section:
+    """Call score / ACE recording link: value up to ``<`` or a line end."""
+    return _Section(
+        re.escape(f"- {label}:"),
+        rf"{_WS}*[^<\n]+",
+        r"(?=\n|\Z)",
+        prefix=f"- {label}: ",
+        append=_as_line("\n"),
+        flags=re.I | re.A,
+    )
+
+
+def _plain_block(label: str) -> _Section:
+    end = "--- JOURNEY END" if label == "Call journey" else "--- END"
+    if end == "--- END":
+        append: _Append = lambda body, exact: f"{body}\n{exact}{end}\n"  # noqa: E731
+    else:
+        append = _as_line(f"{end}\n")
+    return _Section(
+        re.escape(f"- {label}:"),
+        r"[\s\S]*?",
+        re.escape(end),
+        prefix=f"- {label}:\n",
+        suffix="\n",
+        closing=end,
+        append=append,
+        flags=re.I | re.A if label == "ACE bulleted summary" else 0,
+        prepare=_strip_trailing_newlines if PLAIN in _BLOCK_STRIP[label] else None,
+    )
+
+
+def _plain_sections() -> dict[str, _Section | _UserName]:
+    lt = js.LINE_TERMINATORS
+    contact = _plain_value_field("Contact Number", newline=True)
+    sections: dict[str, _Section | _UserName] = {
+        _NOTE: _Section(
+            r"- (?:Note|Agent notes): ",
+            r"[\s\S]*?",
+            _PLAIN_NOTE_TAIL,
+            prefix="- Note: ",
+            append=_insert_plain_note,
+        ),
+        _USER_NAME: _UserName(
+            r"- RingCentral user name: ([^\n]*)" + _PLAIN_LINE_TAIL,
+            "- RingCentral user name: ",
+            "\n",
+            _append_line,
+        ),
+        _CONTACT: contact,
+        _CONTACT_OUTBOUND: contact,
+        "Date/Time": _Section(
+            # `- Date/Time:` at the start of a line, i.e. `(?:^|(?<=[{lt}]))- Date/Time:`,
+            # spelled to start with a literal so that the search skips ahead to each `-`.
+            rf"-(?<![^{lt}]-) Date/Time:",
+            f"[^{lt}]*",
+            rf"(?=[{lt}]|\Z)",
+            prefix="- Date/Time: ",
+            append=_as_line("\n"),
+        ),
+        "Duration": _plain_value_field("Duration"),
+        "Result": _plain_value_field("Result"),
+        "Call score": _plain_short_field("Call score"),
+        "ACE recording link": _plain_short_field("ACE recording link"),
+    }
+    sections.update((label, _plain_line(label)) for label in _FIELDS + _RECORDINGS)
+    sections.update((label, _plain_block(label)) for label in _BLOCK_STRIP)
+    return sections
 
 
 # ---------------------------------------------------------------- text/markdown
@@ -291,209 +395,193 @@ _MD_FIELDS = (
 _MD_STOP = r"(?:#{2,3} |\*\*(?:" + "|".join(map(re.escape, _MD_FIELDS)) + r")\*\*:)"
 
 
-class _Markdown:
-    @staticmethod
-    def note(body: str, note: str) -> str:
-        exact = f"## Agent notes\n{note}\n"
-        finder = _finder(r"## Agent notes\n", r"[\s\S]*?", r"\n## Call details")
-        replacement = f"## Agent notes\n{note}\n\n## Call details"
+def _md_prepend_note(body: str, exact: str) -> str:
+    if body.startswith("## Call details"):
+        return f"{exact}\n{body}"
+    return f"{exact}\n## Call details\n{body}"
 
-        def prepend(b: str) -> str:
-            if b.startswith("## Call details"):
-                return f"## Agent notes\n{note}\n\n{b}"
-            return f"{replacement}\n{b}"
 
-        return _upsert(body, finder, exact, replacement, prepend)
+def _md_field(label: str) -> _Section:
+    head = re.escape(f"**{label}**:") + ("" if label == "ACE recording link" else " ")
+    case_blind = label.startswith("RingCentral") or label in ("Call score", "ACE recording link")
+    return _Section(
+        head,
+        r"[^\n]*",
+        r"(?=\n|\Z)\n*",
+        prefix=f"**{label}**: ",
+        closing="\n",
+        append=_as_line("\n"),
+        flags=re.I | re.A if case_blind else 0,
+    )
 
-    @staticmethod
-    def field(body: str, label: str, value: str, flags: int = 0) -> str:
-        exact = f"**{label}**: {value}"
-        head = re.escape(f"**{label}**:") + ("" if label == "ACE recording link" else " ")
-        finder = _finder(head, r"[^\n]*", r"(?=\n|\Z)\n*", flags)
-        return _upsert(body, finder, exact, exact + "\n", _appender(exact + "\n"))
 
-    @staticmethod
-    def user_name(body: str, name: str) -> str:
-        match = re.search(r"\*\*RingCentral user name\*\*: ([^\n]*)\n*", body, re.I | re.A)
-        text = f"**RingCentral user name**: {name}\n"
-        if match is None:
-            return _append_line(body, text)
-        return _replace_if_pending(body, match, text)
+def _md_block(label: str) -> _Section:
+    return _Section(
+        re.escape(f"### {label}\n"),
+        r"[\s\S]*?",
+        rf"(?:\n(?=\n*{_MD_STOP})|\n?\Z)",
+        prefix=f"### {label}\n",
+        closing="\n",
+        append=_as_line("\n"),
+        prepare=_strip_trailing_newlines if MARKDOWN in _BLOCK_STRIP[label] else None,
+    )
 
-    @staticmethod
-    def block(body: str, label: str, value: str) -> str:
-        exact = f"### {label}\n{value}"
-        tail = rf"(?:\n(?=\n*{_MD_STOP})|\n?\Z)"
-        finder = _finder(re.escape(f"### {label}\n"), r"[\s\S]*?", tail)
-        return _upsert(body, finder, exact, exact + "\n", _appender(exact + "\n"))
+
+def _markdown_sections() -> dict[str, _Section | _UserName]:
+    contact = _md_field("Contact Number")
+    sections: dict[str, _Section | _UserName] = {
+        _NOTE: _Section(
+            r"## Agent notes\n",
+            r"[\s\S]*?",
+            r"\n## Call details",
+            prefix="## Agent notes\n",
+            suffix="\n",
+            closing="\n## Call details",
+            append=_md_prepend_note,
+        ),
+        _USER_NAME: _UserName(
+            r"\*\*RingCentral user name\*\*: ([^\n]*)\n*",
+            "**RingCentral user name**: ",
+            "\n",
+            _append_line,
+            re.I | re.A,
+        ),
+        _CONTACT: contact,
+        _CONTACT_OUTBOUND: contact,
+    }
+    labels = (*_FIELDS, "Date/Time", "Duration", "Result", *_RECORDINGS)
+    sections.update((label, _md_field(label)) for label in labels)
+    sections.update((label, _md_field(label)) for label in ("Call score", "ACE recording link"))
+    sections.update((label, _md_block(label)) for label in _BLOCK_STRIP)
+    return sections
 
 
 # ---------------------------------------------------------------- text/html
 
 _HTML_FIELD_TAIL = r"(?:</li>|(?=<|\Z))"
+# `(?:<li>)?<b>`, spelled to start with a literal: the regex engine then skips ahead to
+# each `<` instead of trying every position (a several-fold faster search).
+_HTML_ITEM_OPEN = "<(?:li><)?b>"
 
 
-class _Html:
-    @staticmethod
-    def note(body: str, note: str) -> str:
-        exact = f"<b>Agent notes</b><br>{note}<br><br><b>"
-        finder = _finder(r"<b>Agent notes</b>", r"[\s\S]+?", r"Call details</b>")
-        replacement = exact + "Call details</b>"
-        return _upsert(body, finder, exact, replacement, lambda b: f"{replacement}<br>{b}")
+def _html_field(
+    label: str,
+    value: str = rf"{_WS}*[^<\n]+",
+    *,
+    append: _Append | None = None,
+    prepare: Callable[[str], str] | None = None,
+) -> _Section:
+    return _Section(
+        rf"{_HTML_ITEM_OPEN}{re.escape(label)}</b>:",
+        value,
+        _HTML_FIELD_TAIL,
+        prefix=f"<li><b>{label}</b>: ",
+        closing="</li>",
+        append=append or _concat("</li>"),
+        flags=re.I | re.A,
+        prepare=prepare,
+    )
 
-    @staticmethod
-    def field(body: str, label: str, value: str) -> str:
-        exact = f"<li><b>{label}</b>: {value}"
-        head = rf"(?:<li>)?<b>{re.escape(label)}</b>:"
-        finder = _finder(head, rf"{_WS}*[^<\n]+", _HTML_FIELD_TAIL, re.I | re.A)
-        return _upsert(body, finder, exact, exact + "</li>", lambda b: b + exact + "</li>")
 
-    @staticmethod
-    def user_name(body: str, name: str) -> str:
-        pattern = rf"(?:<li>)?<b>RingCentral user name</b>:{_WS}*([^<\n]+){_HTML_FIELD_TAIL}"
-        match = re.search(pattern, body, re.I | re.A)
-        text = f"<li><b>RingCentral user name</b>: {name}</li>"
-        if match is None:
-            return body + text
-        return _replace_if_pending(body, match, text)
+def _html_anchor(link: str) -> str:
+    return f'<a target="_blank" href="{link}">open</a>'
 
-    @staticmethod
-    def link(body: str, label: str, link: str, *, pending: bool, before_ul: bool) -> str:
-        shown = "(pending...)" if pending else f'<a target="_blank" href="{link}">open</a>'
-        exact = f"<li><b>{label}</b>: {shown}"
-        head = rf"(?:<li>)?<b>{re.escape(label)}</b>:"
-        value = rf"{_WS}*(?:<a[^>]*>[^<]*</a>|[^<]+)"
-        finder = _finder(head, value, _HTML_FIELD_TAIL, re.I | re.A)
-        item = exact + "</li>"
 
-        def append(b: str) -> str:
-            at = b.find("</ul>") if before_ul else -1
-            return b + item if at < 0 else b[:at] + item + b[at:]
+def _html_recording(link: str) -> str:
+    return _html_anchor(link) if link.startswith("http") else "(pending...)"
 
-        return _upsert(body, finder, exact, item, append)
 
-    @staticmethod
-    def block(body: str, label: str, value: str, trailing_break: bool = False) -> str:
-        exact = f"<div><b>{label}</b><br>{_html_breaks(value)}"
-        # App Connect requires a non-empty value (`.+?`), so an empty block made it match
-        # across into the next block's `</div>`.
-        finder = _finder(re.escape(f"<div><b>{label}</b><br>"), f"{_NOT_LT}*?", "</div>")
-        item = exact + "</div>"
-        suffix = "<br>" if trailing_break else ""
-        return _upsert(body, finder, exact, item, lambda b: b + item + suffix)
+def _html_before_list_end(body: str, exact: str) -> str:
+    """A recording link goes before the first ``</ul>``, if any."""
+    item = exact + "</li>"
+    at = body.find("</ul>")
+    return body + item if at < 0 else body[:at] + item + body[at:]
+
+
+def _html_link(label: str) -> _Section:
+    value = rf"{_WS}*(?:<a[^>]*>[^<]*</a>|[^<]+)"
+    if label == "ACE recording link":
+        return _html_field(label, value, prepare=_html_anchor)
+    return _html_field(label, value, prepare=_html_recording, append=_html_before_list_end)
+
+
+def _html_block(label: str) -> _Section:
+    # App Connect requires a non-empty value (`.+?`), so an empty block made it match
+    # across into the next block's `</div>`.
+    prepare: Callable[[str], str] = _html_breaks
+    if HTML in _BLOCK_STRIP[label]:
+        prepare = lambda value: _html_breaks(_strip_trailing_newlines(value))  # noqa: E731
+    trailing_break = "<br>" if label in ("AI Note", "Transcript") else ""
+    return _Section(
+        re.escape(f"<div><b>{label}</b><br>"),
+        f"{_NOT_LT}*?",
+        "</div>",
+        prefix=f"<div><b>{label}</b><br>",
+        closing="</div>",
+        append=_concat("</div>" + trailing_break),
+        prepare=prepare,
+    )
+
+
+def _html_sections() -> dict[str, _Section | _UserName]:
+    sections: dict[str, _Section | _UserName] = {
+        _NOTE: _Section(
+            r"<b>Agent notes</b>",
+            r"[\s\S]+?",
+            r"Call details</b>",
+            prefix="<b>Agent notes</b><br>",
+            suffix="<br><br><b>",
+            closing="Call details</b>",
+            append=lambda body, exact: f"{exact}Call details</b><br>{body}",
+        ),
+        _USER_NAME: _UserName(
+            rf"{_HTML_ITEM_OPEN}RingCentral user name</b>:{_WS}*([^<\n]+){_HTML_FIELD_TAIL}",
+            "<li><b>RingCentral user name</b>: ",
+            "</li>",
+            _concat(""),
+            re.I | re.A,
+        ),
+        _CONTACT: _html_field("Caller phone number"),
+        _CONTACT_OUTBOUND: _html_field("Recipient phone number"),
+        "Date/Time": _html_field("Date/time"),
+    }
+    labels = (*_FIELDS, "Duration", "Result", "Call score")
+    sections.update((label, _html_field(label)) for label in labels)
+    sections.update((label, _html_link(label)) for label in (*_RECORDINGS, "ACE recording link"))
+    sections.update((label, _html_block(label)) for label in _BLOCK_STRIP)
+    return sections
 
 
 # ---------------------------------------------------------------- sections by format
 
-
-def _note(body: str, fmt: str, note: str) -> str:
-    if fmt == HTML:
-        return _Html.note(body, note)
-    if fmt == MARKDOWN:
-        return _Markdown.note(body, note)
-    return _Plain.note(body, note)
-
-
-def _field(body: str, fmt: str, label: str, value: str, *, html_label: str = "") -> str:
-    """A one-line ``label: value`` section (Session Id, Summary, Date/Time, ...)."""
-    if fmt == HTML:
-        return _Html.field(body, html_label or label, value)
-    if fmt == MARKDOWN:
-        flags = re.I | re.A if label.startswith("RingCentral") else 0
-        return _Markdown.field(body, label, value, flags)
-    return _Plain.line(body, label, value)
-
-
-def _user_name(body: str, fmt: str, name: str) -> str:
-    if fmt == HTML:
-        return _Html.user_name(body, name)
-    if fmt == MARKDOWN:
-        return _Markdown.user_name(body, name)
-    return _Plain.user_name(body, name)
-
-
-def _contact_number(body: str, fmt: str, number: str, direction: Any) -> str:
-    if fmt == HTML:
-        role = "Recipient" if direction == "Outbound" else "Caller"
-        return _Html.field(body, f"{role} phone number", number)
-    if fmt == MARKDOWN:
-        return _Markdown.field(body, "Contact Number", number)
-    return _Plain.value_field(body, "Contact Number", number, newline=True)
-
-
-def _date_time(body: str, fmt: str, text: str) -> str:
-    if fmt == HTML:
-        return _Html.field(body, "Date/time", text)
-    if fmt == MARKDOWN:
-        return _Markdown.field(body, "Date/Time", text)
-    return _Plain.date_time(body, text)
-
-
-def _value_field(body: str, fmt: str, label: str, value: str) -> str:
-    """Duration and Result, which plain text rewrites without its line break."""
-    if fmt == PLAIN:
-        return _Plain.value_field(body, label, value)
-    return _field(body, fmt, label, value)
-
-
-def _recording(body: str, fmt: str, label: str, link: str) -> str:
-    if fmt == HTML:
-        pending = not link.startswith("http")
-        return _Html.link(body, label, link, pending=pending, before_ul=True)
-    return _field(body, fmt, label, link)
-
-
-def _score_or_link(body: str, fmt: str, label: str, value: str) -> str:
-    """Call score and ACE recording link."""
-    if fmt == HTML:
-        if label == "ACE recording link":
-            return _Html.link(body, label, value, pending=False, before_ul=False)
-        return _Html.field(body, label, value)
-    if fmt == MARKDOWN:
-        return _Markdown.field(body, label, value, re.I | re.A)
-    return _Plain.short_field(body, label, value)
-
-
-def _block(
-    body: str,
-    fmt: str,
-    label: str,
-    value: str,
-    *,
-    strip: tuple[str, ...] = (),
-    html_break: bool = False,
-) -> str:
-    """A multi-line section; ``strip`` lists the formats that drop trailing newlines."""
-    if fmt in strip:
-        value = _strip_trailing_newlines(value)
-    if fmt == HTML:
-        return _Html.block(body, label, value, trailing_break=html_break)
-    if fmt == MARKDOWN:
-        return _Markdown.block(body, label, value)
-    if label == "Call journey":
-        return _Plain.block(body, label, value, end="--- JOURNEY END")
-    flags = re.I | re.A if label == "ACE bulleted summary" else 0
-    return _Plain.block(body, label, value, flags=flags)
+_SECTIONS: Final = {
+    PLAIN: _plain_sections(),
+    HTML: _html_sections(),
+    MARKDOWN: _markdown_sections(),
+}
 
 
 # ---------------------------------------------------------------- composeCallLog
-
-_ALL: Final = (PLAIN, HTML, MARKDOWN)
 
 
 class _Settings:
     """``user.userSettings``: ``{key: {value}}``; a null/absent value takes the default."""
 
+    __slots__ = ("_settings",)
+
     def __init__(self, user: Any) -> None:
         settings = js.get(user, "userSettings")
-        self._settings = settings if js.truthy(settings) else {}
+        self._settings: Mapping[str, Any] = settings if js.is_object(settings) else {}
 
     def value(self, key: str) -> Any:
-        return js.get(js.get(self._settings, key), "value")
+        return js.get(self._settings.get(key), "value")
 
     def on(self, key: str, default: bool) -> bool:
-        value = self.value(key)
-        return default if js.is_nullish(value) else js.truthy(value)
+        entry = self._settings.get(key)
+        if entry is None:  # the usual case: the user never changed the setting
+            return default
+        value = js.get(entry, "value")
+        return default if value is None or value is js.UNDEFINED else js.truthy(value)
 
 
 def compose_call_log(params: Mapping[str, Any]) -> str:
@@ -510,6 +598,7 @@ def compose_call_log(params: Mapping[str, Any]) -> str:
     fmt = params.get("logFormat", PLAIN)
     if not is_composable(fmt):
         return ""
+    sections = _SECTIONS[fmt]
     existing = params.get("existingBody", "")
     body = "" if js.is_nullish(existing) else js.to_string(existing)
     user = params.get("user")
@@ -517,21 +606,19 @@ def compose_call_log(params: Mapping[str, Any]) -> str:
     call_log = params.get("callLog")
     inbound = js.get(call_log, "direction") == "Inbound"
 
-    def param(key: str) -> Any:
-        return params.get(key, js.UNDEFINED)
-
-    note = param("note")
-    if js.truthy(note) and settings.on("addCallLogNote", True):
-        body = _note(body, fmt, js.to_string(note))
+    # Most parameters are absent: `is not None` rules those out before the JS test.
+    note = params.get("note")
+    if note is not None and js.truthy(note) and settings.on("addCallLogNote", True):
+        body = sections[_NOTE].write(body, js.to_string(note))
 
     session_id = js.get(call_log, "sessionId")
     if js.truthy(session_id) and settings.on("addCallSessionId", False):
-        body = _field(body, fmt, "Session Id", js.to_string(session_id))
+        body = sections["Session Id"].write(body, js.to_string(session_id))
 
     if js.truthy(settings.value("addRingCentralUserName")):
         name = js.get(js.get(call_log, "to" if inbound else "from"), "name")
         if js.truthy(name):
-            body = _user_name(body, fmt, js.to_string(name))
+            body = sections[_USER_NAME].write(body, js.to_string(name))
 
     if settings.on("addRingCentralNumber", False):
         number = js.get(js.get(call_log, "to" if inbound else "from"), "phoneNumber")
@@ -540,19 +627,20 @@ def compose_call_log(params: Mapping[str, Any]) -> str:
             ext = js.get(js.get(call_log, "from" if inbound else "to"), "extensionNumber")
             ext_text = "" if js.is_nullish(ext) else js.to_string(ext)
             value = f"{js.to_string(number)} {ext_text}"
-            body = _field(body, fmt, "RingCentral number and extension", value)
+            body = sections["RingCentral number and extension"].write(body, value)
 
-    subject = param("subject")
-    if js.truthy(subject) and settings.on("addCallLogSubject", True):
-        body = _field(body, fmt, "Summary", js.to_string(subject))
+    subject = params.get("subject")
+    if subject is not None and js.truthy(subject) and settings.on("addCallLogSubject", True):
+        body = sections["Summary"].write(body, js.to_string(subject))
 
     contact_phone = js.get(params.get("contactInfo"), "phoneNumber")
     if js.truthy(contact_phone) and settings.on("addCallLogContactNumber", False):
-        direction = js.get(call_log, "direction")
-        body = _contact_number(body, fmt, js.to_string(contact_phone), direction)
+        outbound = js.get(call_log, "direction") == "Outbound"
+        section = sections[_CONTACT_OUTBOUND if outbound else _CONTACT]
+        body = section.write(body, js.to_string(contact_phone))
 
-    start_time = param("startTime")
-    if not js.truthy(start_time):
+    start_time = params.get("startTime")
+    if start_time is None or not js.truthy(start_time):
         start_time = js.get(call_log, "startTime")
     if js.truthy(start_time) and settings.on("addCallLogDateTime", True):
         date_format = settings.value("logDateFormat")
@@ -560,55 +648,51 @@ def compose_call_log(params: Mapping[str, Any]) -> str:
             date_format = DEFAULT_LOG_DATE_FORMAT
         offset = js.get(user, "timezoneOffset")
         text = format_start_time(start_time, offset, js.to_string(date_format))
-        body = _date_time(body, fmt, text)
+        body = sections["Date/Time"].write(body, text)
 
     if "duration" in params and settings.on("addCallLogDuration", True):
-        body = _value_field(body, fmt, "Duration", format_duration(params["duration"]))
+        body = sections["Duration"].write(body, format_duration(params["duration"]))
 
-    result = param("result")
-    if js.truthy(result) and settings.on("addCallLogResult", True):
-        body = _value_field(body, fmt, "Result", js.to_string(result))
+    result = params.get("result")
+    if result is not None and js.truthy(result) and settings.on("addCallLogResult", True):
+        body = sections["Result"].write(body, js.to_string(result))
 
-    for key, label in (
-        ("recordingLink", "Call recording link"),
-        ("voicemailLink", "Voicemail recording link"),
-    ):
-        link = param(key)
-        if js.truthy(link) and settings.on("addCallLogRecording", True):
-            body = _recording(body, fmt, label, js.to_string(link))
+    for key, label in (("recordingLink", _RECORDINGS[0]), ("voicemailLink", _RECORDINGS[1])):
+        link = params.get(key)
+        if link is not None and js.truthy(link) and settings.on("addCallLogRecording", True):
+            body = sections[label].write(body, js.to_string(link))
 
-    body = _compose_ai_sections(body, fmt, params, settings)
+    body = _compose_ai_sections(body, sections, params, settings)
 
     legs = js.get(call_log, "legs")
     # App Connect's test is JS truthiness, under which an empty list still counts; it
     # then skips empty lists itself.
     if isinstance(legs, list | tuple) and legs and settings.on("addCallLogLegs", True):
-        body = _block(body, fmt, "Call journey", _legs_journey(legs))
+        body = sections["Call journey"].write(body, _legs_journey(legs))
     return body
 
 
-def _compose_ai_sections(
-    body: str, fmt: str, params: Mapping[str, Any], settings: _Settings
-) -> str:
-    def wanted(key: str, setting: str) -> str | None:
-        value = params.get(key, js.UNDEFINED)
-        if js.truthy(value) and settings.on(setting, True):
-            return js.to_string(value)
-        return None
+# (parameter, setting, section), in App Connect's order
+_RS = "addCallLogRingSenseRecording"
+_AI_SECTIONS: Final = (
+    ("aiNote", "addCallLogAiNote", "AI Note"),
+    ("transcript", "addCallLogTranscript", "Transcript"),
+    ("ringSenseTranscript", _RS + "Transcript", "ACE transcript"),
+    ("ringSenseSummary", _RS + "Summary", "ACE summary"),
+    ("ringSenseAIScore", _RS + "AIScore", "Call score"),
+    ("ringSenseBulletedSummary", _RS + "BulletedSummary", "ACE bulleted summary"),
+    ("ringSenseLink", _RS + "Link", "ACE recording link"),
+)
 
-    rs = "addCallLogRingSenseRecording"
-    if (ai_note := wanted("aiNote", "addCallLogAiNote")) is not None:
-        body = _block(body, fmt, "AI Note", ai_note, strip=_ALL, html_break=True)
-    if (transcript := wanted("transcript", "addCallLogTranscript")) is not None:
-        body = _block(body, fmt, "Transcript", transcript, html_break=True)
-    if (ace_transcript := wanted("ringSenseTranscript", rs + "Transcript")) is not None:
-        body = _block(body, fmt, "ACE transcript", ace_transcript, strip=_ALL)
-    if (summary := wanted("ringSenseSummary", rs + "Summary")) is not None:
-        body = _block(body, fmt, "ACE summary", summary, strip=(HTML,))
-    if (score := wanted("ringSenseAIScore", rs + "AIScore")) is not None:
-        body = _score_or_link(body, fmt, "Call score", score)
-    if (bulleted := wanted("ringSenseBulletedSummary", rs + "BulletedSummary")) is not None:
-        body = _block(body, fmt, "ACE bulleted summary", bulleted, strip=(HTML,))
-    if (link := wanted("ringSenseLink", rs + "Link")) is not None:
-        body = _score_or_link(body, fmt, "ACE recording link", link)
+
+def _compose_ai_sections(
+    body: str,
+    sections: Mapping[str, _Section | _UserName],
+    params: Mapping[str, Any],
+    settings: _Settings,
+) -> str:
+    for key, setting, label in _AI_SECTIONS:
+        value = params.get(key)
+        if value is not None and js.truthy(value) and settings.on(setting, True):
+            body = sections[label].write(body, js.to_string(value))
     return body

@@ -12,8 +12,9 @@ import math
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from appconnect.core import compose_js as js
 
@@ -36,7 +37,15 @@ def _days_from_civil(y: int, m: int, d: int) -> int:
     return era * 146097 + doe - 719468
 
 
+# datetime.date counts the same proleptic Gregorian days, in C, for years 1-9999.
+_ORDINAL_1970 = date(1970, 1, 1).toordinal()
+_DATE_DAYS = range(date.min.toordinal() - _ORDINAL_1970, date.max.toordinal() - _ORDINAL_1970 + 1)
+
+
 def _civil_from_days(z: int) -> tuple[int, int, int]:
+    if z in _DATE_DAYS:
+        civil = date.fromordinal(z + _ORDINAL_1970)
+        return civil.year, civil.month, civil.day
     z += 719468
     era = (z if z >= 0 else z - 146096) // 146097
     doe = z - era * 146097
@@ -77,12 +86,13 @@ def _local_wall_to_epoch(wall_ms: int) -> int:
     """
     before = _local_offset_ms(wall_ms - _MS_PER_DAY)
     after = _local_offset_ms(wall_ms + _MS_PER_DAY)
-    candidates = sorted(
-        wall_ms - off
-        for off in {before, after, _local_offset_ms(wall_ms)}
-        if _local_offset_ms(wall_ms - off) == off
-    )
-    return candidates[0] if candidates else wall_ms - before
+    here = _local_offset_ms(wall_ms)
+    if before == after == here:
+        return wall_ms - here  # the usual case: no shift nearby, one candidate
+    candidates = [
+        wall_ms - off for off in {before, after, here} if _local_offset_ms(wall_ms - off) == off
+    ]
+    return min(candidates) if candidates else wall_ms - before
 
 
 # ---------------------------------------------------------------- parsing (moment(input))
@@ -117,24 +127,39 @@ _ISO_DATES: tuple[tuple[str, re.Pattern[str], bool], ...] = tuple(
         ("y", r"[0-9]{4}", False),
     )
 )
+# The usual input, YYYY-MM-DD[(T| )HH:mm[:ss[.SSS]][zone]]: a subset of _EXTENDED_ISO with
+# the ymd shape, read in one step (any other text goes through moment's full table).
+_COMMON_ISO = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
+    r"(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]+))?)?"
+    r"(Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?\Z"
+)
 _OFFSET_IN_STRING = re.compile(r"Z|[+-][0-9]{2}(?::?[0-9]{2})?", re.IGNORECASE)
+_OFFSET_PARTS = re.compile(r"[+-]|[0-9]{2}")
+# A date part reduced to its form (every digit a 0), all the shape patterns look at.
+_DATE_FORM = str.maketrans("0123456789", "0000000000")
+
+
+@lru_cache(maxsize=64)
+def _iso_date_shape(form: str) -> tuple[str, bool] | None:
+    """(shape, allows a time) of the first entry of moment's table that matches."""
+    for shape, pattern, allows_time in _ISO_DATES:
+        if pattern.search(form):
+            return shape, allows_time
+    return None
 
 
 def _iso_date_days(shape: str, text: str) -> int | None:
     """Days since epoch of the date part, or None when moment flags an overflow."""
     sign = -1 if text.startswith("-") else 1
-    digits = re.sub(r"[^0-9W]", "", text)
+    digits = text.replace("-", "").replace("+", "")  # digits and W
     year_len = 6 if text[0] in "+-" else 4
     year = sign * int(digits[:year_len])
     rest = digits[year_len:]
     if shape == "y":
         return _days_from_civil(year, 1, 1)
     if shape in ("ym", "ymd"):
-        month = int(rest[:2])
-        day = int(rest[2:4]) if shape == "ymd" else 1
-        if not 1 <= month <= 12 or not 1 <= day <= _days_in_month(year, month):
-            return None
-        return _days_from_civil(year, month, day)
+        return _ymd_days(year, int(rest[:2]), int(rest[2:4]) if shape == "ymd" else 1)
     if shape == "yddd":
         day_of_year = int(rest[:3])
         if not 1 <= day_of_year <= (366 if _is_leap(year) else 365):
@@ -149,6 +174,15 @@ def _iso_date_days(shape: str, text: str) -> int | None:
     return week1_monday + (week - 1) * 7 + weekday - 1
 
 
+def _ymd_days(year: int, month: int, day: int) -> int | None:
+    """Days since epoch of a calendar date, or None when it does not exist."""
+    if not 1 <= month <= 12 or not 1 <= day <= _days_in_month(year, month):
+        return None
+    if 1 <= year <= 9999:  # datetime.date's range: it counts in C
+        return date(year, month, day).toordinal() - _ORDINAL_1970
+    return _days_from_civil(year, month, day)
+
+
 def _iso_weeks_in_year(year: int) -> int:
     return _weeks_in_year(year, 1, 4)
 
@@ -156,9 +190,11 @@ def _iso_weeks_in_year(year: int) -> int:
 def _iso_time_ms(text: str) -> int | None:
     clock, _, fraction = text.replace(",", ".").partition(".")
     digits = clock.replace(":", "")
-    hour = int(digits[:2])
-    minute = int(digits[2:4] or 0)
-    second = int(digits[4:6] or 0)
+    return _clock_ms(int(digits[:2]), int(digits[2:4] or 0), int(digits[4:6] or 0), fraction)
+
+
+def _clock_ms(hour: int, minute: int, second: int, fraction: str | None) -> int | None:
+    """Milliseconds into the day, or None when moment flags an overflow."""
     # moment keeps milliseconds as toInt(Number('0.' + digits) * 1000)
     millis = int(float("0." + fraction) * 1000) if fraction else 0
     if minute > 59 or second > 59 or hour > 24:
@@ -169,15 +205,25 @@ def _iso_time_ms(text: str) -> int | None:
 
 
 def _parse_iso(text: str) -> float | None:
+    common = _COMMON_ISO.match(text)
+    if common is not None:
+        year, month, day, hour, minute, second, fraction, zone_text = common.groups()
+        days = _ymd_days(int(year), int(month), int(day))
+        time_ms = _clock_ms(int(hour), int(minute), int(second or 0), fraction) if hour else 0
+        return _iso_instant(days, time_ms, zone_text)
     match = _EXTENDED_ISO.match(text) or _BASIC_ISO.match(text)
     if match is None:
         return None
     date_text, _sep, time_text, zone_text = match.groups()
-    shape = next((entry for entry in _ISO_DATES if entry[1].search(date_text)), None)
-    if shape is None or (time_text and not shape[2]):
+    shape = _iso_date_shape(date_text.translate(_DATE_FORM))
+    if shape is None or (time_text and not shape[1]):
         return None
     days = _iso_date_days(shape[0], date_text)
     time_ms = _iso_time_ms(time_text) if time_text else 0
+    return _iso_instant(days, time_ms, zone_text)
+
+
+def _iso_instant(days: int | None, time_ms: int | None, zone_text: str | None) -> float | None:
     if days is None or time_ms is None:
         return None
     wall_ms = days * _MS_PER_DAY + time_ms
@@ -198,25 +244,26 @@ def parse_start_time(value: Any) -> float | None:
     Supports what App Connect receives: ISO 8601 strings (a string without a zone is
     server-local time) and epoch milliseconds.
     """
+    if isinstance(value, str):
+        parsed = _parse_iso(value)
+        return None if parsed is None else _time_clip(parsed)
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
         return _time_clip(float(value))
-    if isinstance(value, str):
-        parsed = _parse_iso(value)
-        return None if parsed is None else _time_clip(parsed)
     return None
 
 
 # ---------------------------------------------------------------- utcOffset(...)
 
 
+@lru_cache(maxsize=128)  # zones and offsets: few distinct values
 def _offset_from_string(text: str) -> int | None:
     """moment's offsetFromString: the last ``Z``/``±hh[:mm]`` in the text, in minutes."""
     chunks = _OFFSET_IN_STRING.findall(text)
     if not chunks:
         return None
-    parts = re.findall(r"[+-]|[0-9]{2}", chunks[-1])
+    parts = _OFFSET_PARTS.findall(chunks[-1])
     if len(parts) < 2:
         return 0
     minutes = int(parts[1]) * 60 + (int(parts[2]) if len(parts) > 2 else 0)
@@ -232,10 +279,20 @@ def resolve_offset_minutes(timezone_offset: Any) -> float | None:
     """
     if not js.truthy(timezone_offset):
         return None
-    if isinstance(timezone_offset, str) and ":" in timezone_offset:
+    if isinstance(timezone_offset, str):
+        return _string_offset_minutes(timezone_offset)
+    return _number_offset_minutes(js.to_number(timezone_offset))
+
+
+@lru_cache(maxsize=128)  # a user setting: few distinct values
+def _string_offset_minutes(timezone_offset: str) -> float | None:
+    if ":" in timezone_offset:
         minutes = _offset_from_string(timezone_offset)
         return None if minutes is None else float(minutes)
-    number = js.to_number(timezone_offset)
+    return _number_offset_minutes(js.to_number(timezone_offset))
+
+
+def _number_offset_minutes(number: float) -> float:
     if number != number:
         return 0.0
     return number * 60 if abs(number) < 16 else number
@@ -244,8 +301,7 @@ def resolve_offset_minutes(timezone_offset: Any) -> float | None:
 # ---------------------------------------------------------------- the rendered moment
 
 
-@dataclass(frozen=True)
-class _Moment:
+class _Moment(NamedTuple):
     epoch_ms: float
     offset_min: float  # minutes east of UTC used for display
     is_utc: bool  # moment's UTC mode: set by utcOffset()
@@ -266,9 +322,8 @@ class _Moment:
 
 def _make_moment(epoch_ms: float, offset_min: float | None) -> _Moment | None:
     if offset_min is None:
-        display_ms = epoch_ms + _local_offset_ms(epoch_ms)
-        offset = _local_offset_ms(epoch_ms) / 60_000
-        is_utc = False
+        local_ms = _local_offset_ms(epoch_ms)
+        display_ms, offset, is_utc = epoch_ms + local_ms, local_ms / 60_000, False
     else:
         # moment shifts its clock by the offset, truncating to whole milliseconds
         shifted = _time_clip(epoch_ms + offset_min * 60_000)
@@ -278,18 +333,18 @@ def _make_moment(epoch_ms: float, offset_min: float | None) -> _Moment | None:
     days, ms_of_day = divmod(int(display_ms), _MS_PER_DAY)
     year, month, day = _civil_from_days(days)
     return _Moment(
-        epoch_ms=epoch_ms,
-        offset_min=offset,
-        is_utc=is_utc,
-        year=year,
-        month=month,
-        day=day,
-        weekday=(days + 4) % 7,
-        hour=ms_of_day // 3_600_000,
-        minute=ms_of_day // 60_000 % 60,
-        second=ms_of_day // 1000 % 60,
-        millisecond=ms_of_day % 1000,
-        day_number=days,
+        epoch_ms,
+        offset,
+        is_utc,
+        year,
+        month,
+        day,
+        (days + 4) % 7,  # weekday
+        ms_of_day // 3_600_000,  # hour
+        ms_of_day // 60_000 % 60,  # minute
+        ms_of_day // 1000 % 60,  # second
+        ms_of_day % 1000,  # millisecond
+        days,  # day_number
     )
 
 
@@ -332,6 +387,8 @@ _TOKENS = re.compile(
 
 
 def _zero_fill(number: int, width: int, force_sign: bool = False) -> str:
+    if number >= 0 and not force_sign:
+        return str(number).rjust(width, "0")
     sign = ("+" if force_sign else "") if number >= 0 else "-"
     return sign + str(abs(number)).rjust(width, "0")
 
@@ -404,16 +461,17 @@ def _build_token_table() -> dict[str, _Formatter]:
     def js_rem(a: int, b: int) -> int:
         return int(math.fmod(a, b))
 
+    # Month, day and clock fields are never negative: plain `:02` padding is _zero_fill's.
     table: dict[str, _Formatter] = {
         "M": lambda m: str(m.month),
-        "MM": lambda m: _zero_fill(m.month, 2),
+        "MM": lambda m: f"{m.month:02}",
         "Mo": lambda m: _ordinal(m.month),
         "MMM": lambda m: _MONTHS[m.month - 1][:3],
         "MMMM": lambda m: _MONTHS[m.month - 1],
         "Q": lambda m: str(quarter(m)),
         "Qo": lambda m: _ordinal(quarter(m)),
         "D": lambda m: str(m.day),
-        "DD": lambda m: _zero_fill(m.day, 2),
+        "DD": lambda m: f"{m.day:02}",
         "Do": lambda m: _ordinal(m.day),
         "DDD": lambda m: str(m.day_of_year),
         "DDDD": lambda m: _zero_fill(m.day_of_year, 3),
@@ -455,9 +513,9 @@ def _build_token_table() -> dict[str, _Formatter]:
         "a": lambda m: "pm" if m.hour > 11 else "am",
         "A": lambda m: "PM" if m.hour > 11 else "AM",
         "H": lambda m: str(m.hour),
-        "HH": lambda m: _zero_fill(m.hour, 2),
+        "HH": lambda m: f"{m.hour:02}",
         "h": lambda m: str(_hour12(m)),
-        "hh": lambda m: _zero_fill(_hour12(m), 2),
+        "hh": lambda m: f"{m.hour % 12 or 12:02}",
         "k": lambda m: str(m.hour or 24),
         "kk": lambda m: _zero_fill(m.hour or 24, 2),
         "hmm": lambda m: f"{_hour12(m)}{_zero_fill(m.minute, 2)}",
@@ -465,9 +523,9 @@ def _build_token_table() -> dict[str, _Formatter]:
         "Hmm": lambda m: f"{m.hour}{_zero_fill(m.minute, 2)}",
         "Hmmss": lambda m: f"{m.hour}{_zero_fill(m.minute, 2)}{_zero_fill(m.second, 2)}",
         "m": lambda m: str(m.minute),
-        "mm": lambda m: _zero_fill(m.minute, 2),
+        "mm": lambda m: f"{m.minute:02}",
         "s": lambda m: str(m.second),
-        "ss": lambda m: _zero_fill(m.second, 2),
+        "ss": lambda m: f"{m.second:02}",
         "S": lambda m: str(m.millisecond // 100),
         "SS": lambda m: _zero_fill(m.millisecond // 10, 2),
         "x": lambda m: js.to_string(m.epoch_ms),
@@ -507,14 +565,34 @@ def _literal(token: str) -> str:
     return token.replace("\\", "")
 
 
-def format_moment(m: _Moment, fmt: str) -> str:
-    out: list[str] = []
+def _format_default(m: _Moment) -> str:
+    """DEFAULT_LOG_DATE_FORMAT, ``YYYY-MM-DD hh:mm:ss A``, the usual one, in a single step."""
+    return (
+        f"{_zero_fill(m.year, 4)}-{m.month:02}-{m.day:02} "
+        f"{m.hour % 12 or 12:02}:{m.minute:02}:{m.second:02} {'PM' if m.hour > 11 else 'AM'}"
+    )
+
+
+@lru_cache(maxsize=256)
+def _compile_format(fmt: str) -> _Formatter:
+    """A format string as one formatter: its token formatters and literal text, joined."""
+    if fmt == DEFAULT_LOG_DATE_FORMAT:
+        return _format_default
+    parts: list[_Formatter | str] = []
     # Characters no alternative matches (line terminators) are dropped, as in moment.
     for match in _TOKENS.finditer(_expand_long_formats(fmt)):
         token = match.group(0)
-        formatter = _TOKEN_TABLE.get(token)
-        out.append(formatter(m) if formatter else _literal(token))
-    return "".join(out)
+        part = _TOKEN_TABLE.get(token) or _literal(token)
+        if isinstance(part, str) and parts and isinstance(parts[-1], str):
+            parts[-1] += part
+        else:
+            parts.append(part)
+    plan = tuple(parts)
+    return lambda m: "".join([part if isinstance(part, str) else part(m) for part in plan])
+
+
+def format_moment(m: _Moment, fmt: str) -> str:
+    return _compile_format(fmt)(m)
 
 
 def format_start_time(start_time: Any, timezone_offset: Any, log_date_format: str) -> str:
@@ -525,4 +603,4 @@ def format_start_time(start_time: Any, timezone_offset: Any, log_date_format: st
     moment = _make_moment(epoch_ms, resolve_offset_minutes(timezone_offset))
     if moment is None:
         return INVALID_DATE
-    return format_moment(moment, log_date_format or DEFAULT_LOG_DATE_FORMAT)
+    return _compile_format(log_date_format or DEFAULT_LOG_DATE_FORMAT)(moment)

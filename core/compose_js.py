@@ -46,9 +46,17 @@ LINE_TERMINATORS: Final = "\n\r\u2028\u2029"
 
 def get(obj: Any, key: str) -> Any:
     """``obj?.[key]``: UNDEFINED when ``obj`` is not an object or lacks the key."""
-    if isinstance(obj, Mapping):
+    # Plain dicts (all JSON input) and null first: the Mapping ABC check is slow.
+    if type(obj) is dict:
         return obj.get(key, UNDEFINED)
-    return UNDEFINED
+    if obj is None or obj is UNDEFINED or not isinstance(obj, Mapping):
+        return UNDEFINED
+    return obj.get(key, UNDEFINED)
+
+
+def is_object(value: Any) -> bool:
+    """A JSON object (a Mapping); plain dicts are checked first, the ABC check is slow."""
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def is_nullish(value: Any) -> bool:
@@ -58,6 +66,8 @@ def is_nullish(value: Any) -> bool:
 
 def truthy(value: Any) -> bool:
     """JS truthiness: empty lists and objects are truthy, NaN is not."""
+    if type(value) is str:
+        return value != ""
     if value is None or value is UNDEFINED or value is False:
         return False
     if isinstance(value, bool):
@@ -81,6 +91,8 @@ def number_to_string(x: float) -> str:
         return "Infinity" if x > 0 else "-Infinity"
     if x == 0:
         return "0"
+    if x.is_integer() and abs(x) < 2**53:
+        return str(int(x))  # exact, so its digits are the shortest round-trip digits
     sign = "-" if x < 0 else ""
     digits_tuple, exponent = Decimal(repr(abs(x))).as_tuple()[1:]
     assert isinstance(exponent, int)
