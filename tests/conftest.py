@@ -1,4 +1,9 @@
-"""Every test gets its own harness home and working directory, no colours, 80 columns."""
+"""Every test gets its own harness home and working directory, no colours, 80 columns.
+
+The isolation is the pytest plugin's `appconnect_home` (appconnect/pytest_plugin.py, loaded
+through its `pytest11` entry point because this package is installed): our own tests use the
+plugin connector authors use, which is what keeps it working.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +15,13 @@ from typer.testing import CliRunner, Result
 
 from appconnect.cli import app
 
+# pytest's own plugin, for the test that runs a third-party suite against our plugin.
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture(autouse=True)
-def isolation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    monkeypatch.setenv("APPCONNECT_HOME", str(home))
-    monkeypatch.delenv("APPCONNECT_CONFIG", raising=False)
-    monkeypatch.delenv("APPCONNECT_DEBUG", raising=False)
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("COLUMNS", "80")
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    return home
+def isolation(appconnect_home: Path) -> Path:
+    return appconnect_home
 
 
 @pytest.fixture

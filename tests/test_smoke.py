@@ -85,7 +85,8 @@ def test_unknown_connector_is_a_config_error(run: Run) -> None:
     result = run("smoke", "--connector", "nope")
     assert result.exit_code == 2
     assert result.stderr == (
-        "Error: unknown connector 'nope' (built in: fixture; or module:Class) (connector.name)\n"
+        "Error: unknown connector 'nope' (built in: fixture; or a proxy file *.json, an "
+        "installed plugin name, or module:Class; see `connector list`) (connector.name)\n"
     )
 
 
