@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -38,19 +37,10 @@ def compose(
     contactInfo, user (userSettings, timezoneOffset), note, subject, startTime, duration,
     result, recordingLink, voicemailLink, aiNote, transcript, ringSense*.
     """
-    from appconnect.core.compose_params import compose_from_json
+    from appconnect.core.compose_params import compose_from_json, read_params_text
 
     app = app_context(ctx)
-    where = "stdin" if source == "-" else source
-    if source == "-":
-        text = sys.stdin.read()
-    else:
-        try:
-            text = Path(source).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            from appconnect.core.errors import BadInput
-
-            raise BadInput("no such file", source) from None
+    text, where = read_params_text(source)
     params, body = compose_from_json(text, where, log_format=log_format)
     if as_json:
         app.terminal.json({"logFormat": params.get("logFormat", "text/plain"), "body": body})

@@ -13,6 +13,7 @@ import typer
 from appconnect.cli.terminal import Terminal
 
 if TYPE_CHECKING:
+    from appconnect.core.config import HarnessConfig
     from appconnect.core.harness import Harness
 
 P = ParamSpec("P")
@@ -24,12 +25,35 @@ class AppContext:
     config: Path | None = None
     home: Path | None = None
     debug: bool = False
+    #: `--connector` / APPCONNECT_CONNECTOR: overrides the config's `connector.name`.
+    connector: str | None = None
     terminal: Terminal = field(default_factory=Terminal)
 
     def harness(self) -> Harness:
         from appconnect.core.harness import Harness
+        from appconnect.core.home import harness_home
 
-        return Harness.open(self.config, home=self.home)
+        config, path = self._config_and_path()
+        return Harness(config, self.home or harness_home(), config_path=path)
+
+    def load_config(self) -> HarnessConfig:
+        """The config file's settings with `--connector` applied (warnings shown)."""
+        return self._config_and_path()[0]
+
+    def _config_and_path(self) -> tuple[HarnessConfig, Path | None]:
+        from appconnect.core.config import config_warnings, load_config
+
+        config, path = load_config(self.config)
+        if path is not None:
+            for message in config_warnings(path, config):
+                self.terminal.warning(message)
+        return self.with_connector(config), path
+
+    def with_connector(self, config: HarnessConfig) -> HarnessConfig:
+        if not self.connector:
+            return config
+        connector = config.connector.model_copy(update={"name": self.connector})
+        return config.model_copy(update={"connector": connector})
 
 
 def app_context(ctx: typer.Context) -> AppContext:

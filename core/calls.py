@@ -6,18 +6,53 @@ everything else is kept as given, so a fixture copied from a real App Connect re
 
 from __future__ import annotations
 
+import copy
 import functools
-import json
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from appconnect.core.errors import FixtureError
+from appconnect.core.errors import BadInput, FixtureError
+from appconnect.core.inputs import is_file, parse_json, read_input_text, shown
 
 BUNDLED_PACKAGE = "appconnect.fixtures"
 BUNDLED_DIR = "calls"
+#: App Connect's callLogs.id and sessionId columns are VARCHAR(255).
+MAX_SESSION_ID_CHARS = 255
+
+
+def id_problem(value: str) -> str | None:
+    """What makes `value` unusable as a call id, or None. App Connect stores it in a 255-char
+    column; a NUL or newline would break lookups and every line of output showing it."""
+    if not value.strip():
+        return "is empty"
+    if len(value) > MAX_SESSION_ID_CHARS:
+        return f"is longer than {MAX_SESSION_ID_CHARS} characters ({len(value)})"
+    if not value.isprintable():
+        return f"contains control characters: {shown(value)}"
+    return None
+
+
+def check_session_id(value: str, where: str = "--session-id") -> str:
+    """`value` if it is a usable session id, else BadInput naming `where`."""
+    problem = id_problem(value)
+    if problem is not None:
+        raise BadInput(f"the session id {problem}", where)
+    return value
+
+
+def _valid_id(value: str) -> str:
+    # Inside a model pydantic reports the ValueError against the field's own key.
+    problem = id_problem(value)
+    if problem is not None:
+        raise ValueError(f"the value {problem}")
+    return value
+
+
+SessionId = Annotated[str, AfterValidator(_valid_id)]
 
 
 class _Open(BaseModel):
@@ -35,8 +70,8 @@ class Link(_Open):
 
 
 class LogInfo(_Open):
-    id: str
-    sessionId: str
+    id: SessionId
+    sessionId: SessionId
     telephonySessionId: str | None = None
     direction: Literal["Inbound", "Outbound"]
     startTime: str | int
@@ -104,29 +139,26 @@ def _bundled_text(name: str) -> str:
 
 
 def read_fixture_text(name_or_path: str) -> tuple[str, str]:
-    """The fixture's text and where it came from: a file path, else a bundled fixture's name."""
+    """The fixture's text and where it came from: a file path, else a bundled fixture's name.
+
+    Only an exact bundled name is looked up in the package, so a name like `../calls/x`
+    never reaches outside the bundled folder.
+    """
     path = Path(name_or_path)
-    if path.is_file():
-        try:
-            return path.read_text(encoding="utf-8"), str(path)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise FixtureError(f"cannot read call fixture: {exc}", str(path)) from None
+    if is_file(path):
+        return read_input_text(path, "call fixture", FixtureError), shown(path)
     name = name_or_path.removesuffix(".json")
     if name in _bundled_names():
         return _bundled_text(name), f"bundled:{name}"
     raise FixtureError(
         f"no such call fixture file or bundled fixture; bundled: {', '.join(bundled_names())}",
-        name_or_path,
+        shown(name_or_path),
     )
 
 
 def load_call_fixture(name_or_path: str) -> CallFixture:
     text, where = read_fixture_text(name_or_path)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FixtureError(f"invalid JSON: {exc.msg} at line {exc.lineno}", where) from None
-    return parse_call_fixture(data, where)
+    return parse_call_fixture(parse_json(text, where, FixtureError), where)
 
 
 def parse_call_fixture(data: object, where: str) -> CallFixture:
@@ -134,5 +166,22 @@ def parse_call_fixture(data: object, where: str) -> CallFixture:
         return CallFixture.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
-        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        raise FixtureError(f"invalid call fixture: '{key}': {error['msg']}", where) from None
+        key = shown(".".join(str(part) for part in error["loc"]) or "(top level)")
+        message = error["msg"].removeprefix("Value error, ")
+        raise FixtureError(f"invalid call fixture: '{key}': {message}", where) from None
+
+
+def with_overrides(fixture: CallFixture, overrides: Mapping[str, Any], where: str) -> CallFixture:
+    """The fixture with dotted-path overrides applied (`{"logInfo.duration": 0}`), validated
+    again: what a scenario's `set` does, checkable before the scenario runs."""
+    body = fixture.as_body()
+    for path, value in overrides.items():
+        *parents, last = path.split(".")
+        target = body
+        for part in parents:
+            nested = target.get(part)
+            if not isinstance(nested, dict):
+                nested = target[part] = {}
+            target = nested
+        target[last] = copy.deepcopy(value)
+    return parse_call_fixture(body, where)

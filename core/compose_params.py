@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import json
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from appconnect.core.compose import compose_call_log
 from appconnect.core.errors import BadInput
+from appconnect.core.inputs import decode_input, parse_json, read_input_text, shown
+
+WHAT = "compose input"
 
 # Keys whose values must be JSON objects (or null) when given.
 _OBJECT_KEYS = ("callLog", "contactInfo", "user")
@@ -18,10 +22,9 @@ def compose_from_json(
     text: str, where: str, *, log_format: str | None = None
 ) -> tuple[dict[str, Any], str]:
     """Parse, check the types the composer relies on, compose. Returns (params, body)."""
-    try:
-        params = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadInput(f"invalid JSON: {exc.msg} at line {exc.lineno}", where) from None
+    # Text the caller read itself still gets the checks (size, NUL, BOM) a file read gets.
+    text = decode_input(text.encode("utf-8", "surrogatepass"), WHAT, where, BadInput)
+    params = parse_json(text, where, BadInput)
     if not isinstance(params, dict):
         raise BadInput("the parameter object must be a JSON object", where)
     if log_format is not None:
@@ -40,3 +43,10 @@ def compose_from_json(
     if legs is not None and not isinstance(legs, list):
         raise BadInput("'callLog.legs' must be an array", where)
     return params, compose_call_log(params)
+
+
+def read_params_text(source: str) -> tuple[str, str]:
+    """The parameter object's text and where it came from: a file, or stdin for `-`."""
+    if source == "-":
+        return decode_input(sys.stdin.buffer.read(), WHAT, "stdin", BadInput), "stdin"
+    return read_input_text(Path(source), WHAT, BadInput), shown(source)

@@ -7,6 +7,7 @@ against the embedded fixture CRM. Unknown keys and wrong types are errors naming
 from __future__ import annotations
 
 import os
+import stat
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from appconnect.core.errors import ConfigError
 from appconnect.core.home import CONFIG_ENV
+from appconnect.core.inputs import read_input_text, shown
 
 CONFIG_FILE = "appconnect.toml"
 
@@ -82,7 +84,10 @@ class IdentityConfig(_Section):
     hashed_extension_id: str = ""
     rc_extension_id: str = ""
     account_id: str = ""
+    #: App Connect's HASH_KEY. Prefer `hash_key_env`: the loaded config then holds the
+    #: variable's value here, read once when the file is loaded.
     hash_key: str = Field(default="", repr=False)
+    hash_key_env: str | None = None
 
 
 class AppConnectConfig(_Section):
@@ -96,12 +101,21 @@ class AppConnectConfig(_Section):
     server_side_user_mapping: bool = False
 
 
+class RetryConfig(_Section):
+    """Bounded retries of failed CRM calls (429, 5xx, lost connections); see core/retry.py."""
+
+    attempts: int = Field(default=3, ge=1, le=10)
+    base_delay: float = Field(default=0.2, ge=0)
+    max_delay: float = Field(default=5.0, ge=0)
+
+
 class HarnessConfig(_Section):
     crm: CRMConfig = CRMConfig()
     connector: ConnectorConfig = ConnectorConfig()
     user: UserConfig = UserConfig()
     identity: IdentityConfig = IdentityConfig()
     app_connect: AppConnectConfig = AppConnectConfig()
+    retries: RetryConfig = RetryConfig()
     #: Call plugins by entry-point name or `module:callable`, run in order (core/plugins.py).
     plugins: list[str] = Field(default_factory=list)
 
@@ -125,27 +139,77 @@ def load_config(explicit: Path | None = None) -> tuple[HarnessConfig, Path | Non
     path = find_config_file(explicit)
     if path is None:
         return HarnessConfig(), None
+    where = shown(path)
+    text = read_input_text(path, "config file", ConfigError)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError("config file not found", str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config: {exc}", str(path)) from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid TOML: {exc}", str(path)) from None
-    return parse_config(data, str(path)), path
+        raise ConfigError(f"invalid TOML: {exc}", where) from None
+    except RecursionError:
+        raise ConfigError("invalid TOML: nested too deeply", where) from None
+    return parse_config(data, where), path
 
 
 def parse_config(data: Mapping[str, Any], where: str) -> HarnessConfig:
     try:
-        return HarnessConfig.model_validate(data)
+        config = HarnessConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_first_problem(exc), where) from None
+    return _with_env_hash_key(config)
+
+
+def _with_env_hash_key(config: HarnessConfig) -> HarnessConfig:
+    identity = config.identity
+    if identity.hash_key_env is None:
+        return config
+    if identity.hash_key:
+        raise ConfigError(
+            "set identity.hash_key or identity.hash_key_env, not both", "identity.hash_key_env"
+        )
+    value = os.environ.get(identity.hash_key_env)
+    if not value:
+        raise ConfigError(
+            f"environment variable {identity.hash_key_env} is not set", "identity.hash_key_env"
+        )
+    return config.model_copy(update={"identity": identity.model_copy(update={"hash_key": value})})
+
+
+def config_warnings(path: Path, config: HarnessConfig) -> list[str]:
+    """Warnings about the config file itself: today, a secret in a file others can read.
+
+    Pure apart from one stat(); the CLI prints each as `Warning: ...`.
+    """
+    held = file_secrets(config)
+    if not held or os.name == "nt":  # Windows has no group/other mode bits to check
+        return []
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return []
+    bits = (("group", stat.S_IRGRP), ("others", stat.S_IROTH))
+    readers = [who for who, bit in bits if mode & bit]
+    if not readers:
+        return []
+    return [
+        f"{path.name} holds a secret ({', '.join(held)}) and is readable by "
+        f"{' and '.join(readers)} (chmod 600 {shown(path)}, or use "
+        f"{' / '.join(f'{key}_env' for key in held)})"
+    ]
+
+
+def file_secrets(config: HarnessConfig) -> list[str]:
+    """The config keys whose secret values were written in the file (not taken from env)."""
+    held = []
+    if config.crm.api_key:
+        held.append("crm.api_key")
+    if config.identity.hash_key and config.identity.hash_key_env is None:
+        held.append("identity.hash_key")
+    return held
 
 
 def _first_problem(exc: ValidationError) -> str:
     error = exc.errors()[0]
-    key = ".".join(str(part) for part in error["loc"])
+    key = shown(".".join(str(part) for part in error["loc"]))
     if error["type"] == "extra_forbidden":
         return f"unknown key '{key}'"
     return f"'{key}': {error['msg']}"

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 
+def _one_line(text: str) -> str:
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
 class HarnessError(Exception):
     """Base class. `where` names the file, key, session or URL the problem is about."""
 
@@ -14,7 +18,9 @@ class HarnessError(Exception):
         self.where = where
 
     def __str__(self) -> str:
-        return f"{self.message} ({self.where})" if self.where else self.message
+        # One line, whatever the user typed into a name or an id (newlines, NULs, bidi).
+        text = _one_line(self.message)
+        return f"{text} ({_one_line(self.where)})" if self.where else text
 
 
 class ConfigError(HarnessError):

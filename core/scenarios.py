@@ -7,7 +7,6 @@ what `appconnect scenario schema` prints.
 
 from __future__ import annotations
 
-import json
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -15,7 +14,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from appconnect.core.calls import CallFixture, load_call_fixture, with_overrides
 from appconnect.core.errors import FixtureError
+from appconnect.core.inputs import is_file, parse_json, read_input_text, shown
 
 BUNDLED_PACKAGE = "appconnect.fixtures"
 BUNDLED_DIR = "scenarios"
@@ -144,6 +145,14 @@ class SsclUpdateStep(_Step):
     note: str | None = None
 
 
+class FaultStep(_Step):
+    """Arm faults for the following steps: `createCallLog=503`, `getCallLog=500x2`, ..."""
+
+    kind: Literal["fault"]
+    rules: list[str] = Field(default_factory=list)
+    rate: float | None = Field(default=None, ge=0, le=1)
+
+
 class CrmExpectation(_Strict):
     exists: bool = True
     subject: str | None = None
@@ -186,6 +195,7 @@ Step = Annotated[
     | DispositionStep
     | SsclLogStep
     | SsclUpdateStep
+    | FaultStep
     | AssertStep,
     Field(discriminator="kind"),
 ]
@@ -216,37 +226,69 @@ def bundled_scenarios() -> list[str]:
 def load_scenario(name_or_path: str) -> Scenario:
     """A scenario file (.json or .toml), or the name of a bundled scenario."""
     path = Path(name_or_path)
-    if path.is_file():
-        try:
-            text, where, suffix = path.read_text(encoding="utf-8"), str(path), path.suffix
-        except (OSError, UnicodeDecodeError) as exc:
-            raise FixtureError(f"cannot read scenario: {exc}", str(path)) from None
+    if is_file(path):
+        text = read_input_text(path, "scenario", FixtureError)
+        where, suffix = shown(path), path.suffix
     else:
+        text, where, suffix = _bundled_scenario(name_or_path)
+    scenario = parse_scenario(text, suffix, where)
+    _check_calls(scenario, where)
+    return scenario
+
+
+def _bundled_scenario(name: str) -> tuple[str, str, str]:
+    # Only exact bundled names: `../calls/missed` must not reach outside the scenarios folder.
+    if name in bundled_scenarios():
         folder = resources.files(BUNDLED_PACKAGE).joinpath(BUNDLED_DIR)
         for suffix in (".json", ".toml"):
-            entry = folder.joinpath(f"{name_or_path}{suffix}")
+            entry = folder.joinpath(f"{name}{suffix}")
             if entry.is_file():
-                text, where = entry.read_text(encoding="utf-8"), f"bundled:{name_or_path}"
-                break
-        else:
-            raise FixtureError(
-                "no such scenario file or bundled scenario; bundled: "
-                + ", ".join(bundled_scenarios()),
-                name_or_path,
-            )
-    return parse_scenario(text, suffix, where)
+                return entry.read_text(encoding="utf-8"), f"bundled:{name}", suffix
+    raise FixtureError(
+        "no such scenario file or bundled scenario; bundled: " + ", ".join(bundled_scenarios()),
+        shown(name),
+    )
 
 
 def parse_scenario(text: str, suffix: str, where: str) -> Scenario:
-    try:
-        data = tomllib.loads(text) if suffix == ".toml" else json.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise FixtureError(f"invalid TOML: {exc}", where) from None
-    except json.JSONDecodeError as exc:
-        raise FixtureError(f"invalid JSON: {exc.msg} at line {exc.lineno}", where) from None
+    data = _parse_toml(text, where) if suffix == ".toml" else parse_json(text, where, FixtureError)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
-        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        key = shown(".".join(str(part) for part in error["loc"]) or "(top level)")
         raise FixtureError(f"invalid scenario: '{key}': {error['msg']}", where) from None
+
+
+def _parse_toml(text: str, where: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise FixtureError(f"invalid TOML: {exc}", where) from None
+    except RecursionError:
+        raise FixtureError("invalid TOML: nested too deeply", where) from None
+
+
+def _check_calls(scenario: Scenario, where: str) -> None:
+    """Every call fixture the scenario names must load, and every `set` must leave it valid,
+    so a typo is bad input (exit 2) before any step runs, not a failed step (exit 1) later."""
+    loaded = {scenario.call: _call_for(scenario.call, "call", where)}
+    for index, step in enumerate(scenario.steps):
+        if not isinstance(step, LogStep | SsclLogStep):
+            continue
+        ref = step.call or scenario.call
+        if ref not in loaded:
+            loaded[ref] = _call_for(ref, f"steps.{index}.call", where)
+        try:
+            with_overrides(loaded[ref], step.set, where)
+        except FixtureError as exc:
+            raise FixtureError(
+                f"invalid scenario: 'steps.{index}.set': {exc.message}", where
+            ) from None
+
+
+def _call_for(ref: str, key: str, where: str) -> CallFixture:
+    try:
+        return load_call_fixture(ref)
+    except FixtureError as exc:
+        raise FixtureError(f"invalid scenario: '{key}': {exc}", where) from None

@@ -72,4 +72,4 @@ def test_bad_input_is_one_line_and_exit_2(run: Run, tmp_path: Path) -> None:
     assert legs.stderr == "Error: 'callLog.legs' must be an array (stdin)\n"
     missing = run("compose", str(tmp_path / "absent.json"))
     assert missing.exit_code == 2
-    assert missing.stderr == f"Error: no such file ({tmp_path / 'absent.json'})\n"
+    assert missing.stderr == f"Error: compose input not found ({tmp_path / 'absent.json'})\n"

@@ -133,6 +133,7 @@ def test_crm_down_is_one_line(run: Run, tmp_path: Path) -> None:
     config = tmp_path / "appconnect.toml"
     # Port 9 on loopback: nothing listens, the connection is refused at once.
     config.write_text('[crm]\nurl = "http://127.0.0.1:9"\napi_key = "k"\n')
+    config.chmod(0o600)  # it holds a key: otherwise a warning comes first
     result = run("--config", str(config), "log-call")
     assert result.exit_code == 2
     assert result.stderr == (
@@ -169,3 +170,18 @@ def test_every_command_has_help(run: Run) -> None:
         assert "Usage:" in result.stdout
     for sub in ("serve", "activities", "edit-activity", "delete-activity"):
         assert run("fixture-crm", sub, "--help").exit_code == 0
+
+
+def test_a_config_holding_a_secret_readable_by_others_is_warned_about(
+    run: Run, tmp_path: Path
+) -> None:
+    config = tmp_path / "appconnect.toml"
+    config.write_text('[crm]\napi_key = "k"\n')
+    config.chmod(0o644)
+    result = run("--config", str(config), "logs")
+    assert result.stderr.startswith(
+        "Warning: appconnect.toml holds a secret (crm.api_key) and is readable by group and "
+        f"others (chmod 600 {config}, or use crm.api_key_env)\n"
+    )
+    config.chmod(0o600)
+    assert "Warning" not in run("--config", str(config), "logs").stderr
