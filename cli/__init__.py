@@ -9,13 +9,16 @@ import typer
 
 from appconnect import __version__
 from appconnect.cli import (
+    bench,
     call_fixtures,
     check_interfaces,
     compose,
+    connector,
     edit_log,
     fixture_crm,
     log_call,
     logs,
+    repair,
     simulate,
     simulate_recording,
     smoke,
@@ -60,6 +63,15 @@ def root(
             file_okay=False,
         ),
     ] = None,
+    connector_name: Annotated[
+        str | None,
+        typer.Option(
+            "--connector",
+            envvar="APPCONNECT_CONNECTOR",
+            help="Connector to run, over the config's connector.name: fixture, a proxy *.json "
+            "file, an installed plugin name, or module:Class (see `connector list`).",
+        ),
+    ] = None,
     debug: Annotated[
         bool, typer.Option("--debug", envvar="APPCONNECT_DEBUG", help="Show tracebacks.")
     ] = False,
@@ -68,7 +80,7 @@ def root(
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
-    ctx.obj = AppContext(config=config, home=home, debug=debug)
+    ctx.obj = AppContext(config=config, home=home, debug=debug, connector=connector_name)
 
 
 log_call.register(app)
@@ -81,6 +93,9 @@ call_fixtures.register(app)
 simulate.register(app)
 compose.register(app)
 smoke.register(app)
+connector.register(app)
+bench.register(app)
+repair.register(app)
 
 
 def main() -> None:

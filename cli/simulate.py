@@ -49,14 +49,13 @@ def simulate(
     """
     import secrets
 
-    from appconnect.core.config import load_config
     from appconnect.core.home import harness_home
     from appconnect.core.scenarios import load_scenario
     from appconnect.core.simulate import run_scenario
 
     app = app_context(ctx)
     loaded = load_scenario(scenario)
-    config, _ = load_config(app.config)
+    config = app.load_config()
     before = _pause(app) if step_by_step else None
     run = run_scenario(
         config,

@@ -38,13 +38,12 @@ def smoke(
 
     Exits 0 when every check that ran passed, 1 when one failed, 2 for bad input or config.
     """
-    from appconnect.core.config import load_config
     from appconnect.core.home import harness_home
     from appconnect.core.junit import Case, junit_xml
     from appconnect.core.smoke import run_smoke
 
     app = app_context(ctx)
-    config, _ = load_config(app.config)
+    config = app.load_config()
     if connector is not None:
         config = config.model_copy(
             update={"connector": config.connector.model_copy(update={"name": connector})}

@@ -67,6 +67,19 @@ class ReturnMessage(_Model):
     details: list[dict[str, Any]] | None = None
 
 
+class OAuthInfo(_Model):
+    """`getOauthInfo`: what core needs to refresh tokens (App Connect's client-oauth2 fields)."""
+
+    clientId: str
+    clientSecret: str
+    accessTokenUri: str
+    redirectUri: str = ""
+    scopes: str | list[str] | None = None
+    failMessage: str | None = None
+    #: Not App Connect's: where the harness can run the authorization-code step itself.
+    authorizationUri: str | None = None
+
+
 class PlatformUserInfo(_Model):
     id: str
     name: str
@@ -309,6 +322,7 @@ class Connector(ABC):
     platform: ClassVar[str]
 
     get_basic_auth: Callable[[str], str] | None = None
+    get_oauth_info: Callable[[], OAuthInfo] | None = None
     get_user_info: Callable[[UserInfoRequest], UserInfoResult] | None = None
     find_contact: Callable[[FindContactRequest], FindContactResult] | None = None
     create_contact: Callable[[CreateContactRequest], CreateContactResult] | None = None

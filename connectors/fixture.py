@@ -34,6 +34,7 @@ from appconnect.connectors.contract import (
     GetCallLogRequest,
     GetCallLogResult,
     ListCallLogsRequest,
+    OAuthInfo,
     PlatformUserInfo,
     ReturnMessage,
     UpdateCallLogRequest,
@@ -54,9 +55,18 @@ def _success(message: str) -> ReturnMessage:
 class FixtureConnector(Connector):
     platform = "fixture"
 
-    def __init__(self, client: httpx.Client, *, log_format: str = "text/plain") -> None:
+    def __init__(
+        self,
+        client: httpx.Client,
+        *,
+        log_format: str = "text/plain",
+        auth_type: AuthType = "apiKey",
+        oauth_client: tuple[str, str] | None = None,
+    ) -> None:
         self._client = client
         self._log_format = log_format
+        self._auth_type: AuthType = auth_type
+        self._oauth_client = oauth_client
 
     def close(self) -> None:
         self._client.close()
@@ -64,7 +74,18 @@ class FixtureConnector(Connector):
     # --- auth -------------------------------------------------------------------------
 
     def get_auth_type(self) -> AuthType:
-        return "apiKey"
+        return self._auth_type
+
+    def get_oauth_info(self) -> OAuthInfo:
+        client_id, secret = self._oauth_client or ("", "")
+        base = str(self._client.base_url).rstrip("/")
+        return OAuthInfo(
+            clientId=client_id,
+            clientSecret=secret,
+            accessTokenUri=f"{base}/oauth/token",
+            redirectUri="https://appconnect.harness.invalid/oauth-callback",
+            authorizationUri=f"{base}/oauth/authorize",
+        )
 
     def get_basic_auth(self, api_key: str) -> str:
         return base64.b64encode(f"{api_key}:".encode()).decode("ascii")
@@ -234,12 +255,9 @@ class FixtureConnector(Connector):
                 method, path, params=params, json=json, headers={"Authorization": auth_header}
             )
         except httpx.HTTPError as exc:
-            raise CRMError(f"{method} {path}: {type(exc).__name__}") from exc
+            raise CRMError.from_transport(exc, f"{method} {path}") from exc
         if response.is_error:
-            raise CRMError(
-                f"{method} {path}: HTTP {response.status_code} {_error_text(response)}",
-                status=response.status_code,
-            )
+            raise CRMError.from_response(response, f"{method} {path}", _error_text(response))
         if not expect_body:
             return {}
         try:

@@ -99,6 +99,7 @@ class WorkerResult:
     #: CRM activities as `(id, sessionId, revision)`, for the in-process CRM.
     crm: list[tuple[str, str, int]] = field(default_factory=list)
     first_error: str | None = None
+    faults_injected: int = 0
 
 
 @dataclass
@@ -118,6 +119,7 @@ class BenchReport:
     transport_share: float
     transport_ms_per_request: float
     first_error: str | None = None
+    faults_injected: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         def stats(group: Mapping[str, Stats]) -> dict[str, Any]:
@@ -137,6 +139,7 @@ class BenchReport:
             "transport_share": round(self.transport_share, 3),
             "transport_ms_per_request": round(self.transport_ms_per_request, 3),
             "first_error": self.first_error,
+            "faults_injected": self.faults_injected,
         }
 
 
@@ -171,6 +174,7 @@ class _Job:
     transport: Transport
     home: str
     rate_per_s: float | None
+    fault_rate: float = 0.0
 
 
 def run_bench(
@@ -182,13 +186,22 @@ def run_bench(
     concurrency: int = 1,
     transport: Transport = "inprocess",
     rate_per_s: float | None = None,
+    fault_rate: float = 0.0,
     progress: Callable[[int, int], None] | None = None,
 ) -> BenchReport:
+    """Run the lifecycles and reconcile. With `fault_rate`, that share of CRM requests fail
+    (a chaos run): calls are then tried up to 8 times without waiting, because the run
+    checks that nothing is lost or duplicated, not how a CRM's Retry-After is paced."""
     if lifecycles < 1 or concurrency < 1:
         raise BadInput("--lifecycles and --concurrency must be at least 1", "bench")
     if not any(isinstance(s, LogStep | SsclLogStep) for s in scenario.steps):
         raise BadInput("a bench scenario needs a log or sscl-log step", scenario.name)
     concurrency = min(concurrency, lifecycles)
+    if fault_rate:
+        retries = config.retries.model_copy(
+            update={"attempts": max(config.retries.attempts, 8), "base_delay": 0, "max_delay": 0}
+        )
+        config = config.model_copy(update={"retries": retries})
     server = None
     if transport == "loopback":
         server = _LoopbackServer.start()
@@ -201,7 +214,7 @@ def run_bench(
               for i in range(concurrency)]  # fmt: skip
     per_worker_rate = rate_per_s / concurrency if rate_per_s else None
     jobs = [
-        _Job(i, n, config, scenario, transport, str(home), per_worker_rate)
+        _Job(i, n, config, scenario, transport, str(home), per_worker_rate, fault_rate)
         for i, n in enumerate(shares)
     ]
     started = time.perf_counter()
@@ -258,6 +271,7 @@ def _work(job: _Job, tick: Callable[[int], None]) -> WorkerResult:
     """One worker: its own harness (in-memory store), N lifecycles, then its reconciliation."""
     from appconnect.core.harness import Harness
     from appconnect.fixtures.crm import CRMState, FixtureCRM
+    from appconnect.fixtures.crm.faults import FaultPlan
 
     result = WorkerResult()
     state = CRMState(None) if job.transport == "inprocess" else None
@@ -266,7 +280,10 @@ def _work(job: _Job, tick: Callable[[int], None]) -> WorkerResult:
     )
     timing = TimingTransport(inner)
     config = scenario_config(job.config, job.scenario.settings)
-    harness = Harness(config, Path(job.home), sandbox=True, transport=timing, crm_state=state)
+    faults = FaultPlan(rate=job.fault_rate, seed=job.worker)  # seeded: a run can be repeated
+    harness = Harness(
+        config, Path(job.home), sandbox=True, transport=timing, crm_state=state, faults=faults
+    )
     with harness:
         pipeline = harness.pipeline()
         interval = 1 / job.rate_per_s if job.rate_per_s else 0.0
@@ -306,6 +323,7 @@ def _work(job: _Job, tick: Callable[[int], None]) -> WorkerResult:
     if state is not None:
         result.crm = [(a["id"], a["sessionId"], a["revision"]) for a in state.list_activities()]
     result.transport_seconds, result.requests = timing.seconds, timing.requests
+    result.faults_injected = faults.injected
     return result
 
 
@@ -351,6 +369,7 @@ def _report(
         transport_share=transport_seconds / busy if busy else 0.0,
         transport_ms_per_request=transport_seconds / requests * 1000 if requests else 0.0,
         first_error=next((r.first_error for r in results if r.first_error), None),
+        faults_injected=sum(r.faults_injected for r in results),
     )
 
 

@@ -8,8 +8,9 @@ connector call goes through `Pipeline.call`, which records it, so the order of i
 
 from __future__ import annotations
 
+import functools
+import sqlite3
 import time
-
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,9 +21,11 @@ from appconnect.connectors.contract import (
     Connector,
     ContactRef,
     CreateCallLogRequest,
+    CreateCallLogResult,
     DispositionRequest,
     GetCallLogRequest,
     GetCallLogResult,
+    ListCallLogsRequest,
     ReturnMessage,
     UpdateCallLogRequest,
     User,
@@ -33,7 +36,10 @@ from appconnect.core.compose import compose_call_log, is_composable
 from appconnect.core.errormap import api_error_message, warning
 from appconnect.core.errors import UnknownSession
 from appconnect.core.identity import Identity
+from appconnect.core.oauth import ERROR_CODE as SESSION_REVOKED_CODE
+from appconnect.core.oauth import SESSION_EXPIRED, SessionExpired
 from appconnect.core.plugins import Plugin, run_async_plugins, run_sync_plugins
+from appconnect.core.retry import NO_RETRY, RetryPolicy
 from appconnect.core.store import ComposedBody, Store
 from appconnect.core.trace import InterfaceCall
 
@@ -60,7 +66,41 @@ class Pipeline:
     plugins: Sequence[Plugin] = ()
     #: App Connect's USE_CACHE: server-side logging reads the note from the note cache.
     use_cache: bool = False
+    retry: RetryPolicy = NO_RETRY
+    #: OAuth: returns the user with fresh tokens (may raise SessionExpired); None for API keys.
+    authorizer: Callable[[User], User] | None = None
     calls: list[InterfaceCall] = field(default_factory=list)
+
+    def authorize(self, user: User) -> tuple[User, str]:
+        """App Connect's auth step: refresh OAuth tokens when due, then the auth header."""
+        if self.authorizer is not None:
+            fresh = self.authorizer(user)
+            if self.user is not None and fresh.id == self.user.id:
+                self.user = fresh
+            user = fresh
+        return user, auth_header(self.connector, user)
+
+    def call_retrying(
+        self,
+        interface: str,
+        fn: Callable[..., T],
+        *args: Any,
+        safe_to_retry: Callable[[CRMError], bool] | None = None,
+    ) -> T:
+        """`call`, retried by the pipeline's policy while the failure may pass (and, for
+        writes, while `safe_to_retry` agrees). Every attempt is in the trace."""
+        policy = self.retry
+        attempt = 1
+        while True:
+            try:
+                return self.call(interface, fn, *args)
+            except CRMError as exc:
+                if attempt >= policy.attempts or not policy.retryable(exc):
+                    raise
+                if safe_to_retry is not None and not safe_to_retry(exc):
+                    raise
+                policy.sleep(policy.delay(exc, attempt))
+                attempt += 1
 
     def call(self, interface: str, fn: Callable[..., T], *args: Any) -> T:
         """Call a connector interface, recording it (arguments, result or error) in order."""
@@ -105,32 +145,66 @@ class FlowResult:
     updated_note: str | None = None
     #: Failures of async plugins, which run after the flow and cannot undo it.
     plugin_errors: tuple[str, ...] = ()
+    #: App Connect's `errorCode` (CRM_SESSION_REVOKED when the OAuth session is gone).
+    error_code: str | None = None
 
 
 def _failure(message: ReturnMessage, **extra: Any) -> FlowResult:
     return FlowResult(successful=False, return_message=message, **extra)
 
 
+Flow = Callable[[Pipeline, Mapping[str, Any], Identity], FlowResult]
+
+
+def _revoked_session_answers(flow: Flow) -> Flow:
+    """A revoked OAuth session ends the flow with App Connect's 401 answer (ref §3.1)."""
+
+    @functools.wraps(flow)
+    def run(pipeline: Pipeline, body: Mapping[str, Any], identity: Identity) -> FlowResult:
+        try:
+            return flow(pipeline, body, identity)
+        except SessionExpired:
+            return _failure(SESSION_EXPIRED, error_code=SESSION_REVOKED_CODE)
+
+    return run
+
+
 # --- create (POST /callLog) ----------------------------------------------------------------
 
 
+@_revoked_session_answers
 def create_call_log(pipeline: Pipeline, body: Mapping[str, Any], identity: Identity) -> FlowResult:
     log_info: Mapping[str, Any] = body["logInfo"]
     session_id = str(log_info["sessionId"])
 
-    existing = pipeline.store.find_call_log(
-        session_id,
-        extension_number=identity.extension_number,
-        hashed_extension_id=identity.hashed_extension_id,
-    )
-    if existing is not None:
+    key = {
+        "extension_number": identity.extension_number,
+        "hashed_extension_id": identity.hashed_extension_id,
+    }
+    state, existing = pipeline.store.begin_create(session_id, **key)
+    if state == "existing":
         return _failure(warning(f"Existing log for session {session_id}", 3000), record=existing)
+    if state == "busy":
+        # Ours: App Connect has no claim, so concurrent logs of one session both create.
+        return _failure(warning(f"Session {session_id} is being logged by another process", 3000))
+    try:
+        return _create_claimed(pipeline, body, identity, session_id)
+    finally:
+        # A row replaced the claim on success; on any failure the claim goes, so a later
+        # attempt can log the session. (A killed process leaves it: `appconnect repair`.)
+        pipeline.store.release_claim(session_id, **key)
+
+
+def _create_claimed(
+    pipeline: Pipeline, body: Mapping[str, Any], identity: Identity, session_id: str
+) -> FlowResult:
+    log_info: Mapping[str, Any] = body["logInfo"]
 
     user = pipeline.user
     if user is None or not user.accessToken:
         return _failure(warning("User not found", 5000))
 
-    header = auth_header(pipeline.connector, user)
+    user, header = pipeline.authorize(user)
     direction = log_info.get("direction")
     party = log_info.get("from" if direction == "Inbound" else "to") or {}
     contact_number = str(party.get("phoneNumber") or "")
@@ -208,7 +282,7 @@ def create_call_log(pipeline: Pipeline, body: Mapping[str, Any], identity: Ident
         is_from_sscl=is_from_sscl,
     )
     try:
-        result = pipeline.call("createCallLog", pipeline.connector.create_call_log, request)
+        result = _create_with_retries(pipeline, request, session_id)
     except CRMError as exc:
         return _failure(api_error_message("createCallLog", pipeline.platform, exc.status))
     if not result.logId:
@@ -230,7 +304,12 @@ def create_call_log(pipeline: Pipeline, body: Mapping[str, Any], identity: Ident
         if composed
         else None
     )
-    record = pipeline.store.insert_call_log(record, composed_body)
+    try:
+        record = pipeline.store.insert_call_log(record, composed_body)
+    except sqlite3.Error:
+        # App Connect's answer too. The CRM log now has no row: `appconnect repair` adopts it
+        # and check-interfaces reports it as unlinked until then.
+        return _failure(warning("Database operation failed", 5000), log_id=result.logId)
     return FlowResult(
         successful=True,
         return_message=result.returnMessage,
@@ -241,9 +320,57 @@ def create_call_log(pipeline: Pipeline, body: Mapping[str, Any], identity: Ident
     )
 
 
+def _create_with_retries(
+    pipeline: Pipeline, request: CreateCallLogRequest, session_id: str
+) -> CreateCallLogResult:
+    """createCallLog with bounded retries that never make a second CRM log.
+
+    When the outcome of a try is unknown (no answer, or a server error after the CRM had the
+    request), the CRM is asked for a log of this session first (the connector's
+    listCallLogs); one found is the result. A connector that cannot list is not retried.
+    """
+    policy = pipeline.retry
+    attempt = 1
+    while True:
+        try:
+            return pipeline.call("createCallLog", pipeline.connector.create_call_log, request)
+        except CRMError as exc:
+            if exc.outcome_unknown:
+                checked, found = _find_crm_log(pipeline, request, session_id)
+                if found is not None:
+                    return CreateCallLogResult(
+                        logId=found,
+                        returnMessage=ReturnMessage(message="Call logged", ttl=2000),
+                        extraDataTracking={"adoptedAfterUnknownOutcome": True},
+                    )
+                if not checked:
+                    raise
+            if attempt >= policy.attempts or not policy.retryable(exc):
+                raise
+            policy.sleep(policy.delay(exc, attempt))
+            attempt += 1
+
+
+def _find_crm_log(
+    pipeline: Pipeline, request: CreateCallLogRequest, session_id: str
+) -> tuple[bool, str | None]:
+    """(could we look, the id of this session's CRM log if there is one)."""
+    lister = pipeline.connector.list_call_logs
+    if lister is None:
+        return False, None
+    query = ListCallLogsRequest(request.user, request.auth_header, session_id)
+    try:
+        logs = pipeline.call_retrying("listCallLogs", lister, query)
+    except CRMError:
+        return False, None
+    matches = [log.id for log in logs if log.sessionId == session_id]
+    return True, (matches[0] if matches else None)
+
+
 # --- update (PATCH /callLog) ---------------------------------------------------------------
 
 
+@_revoked_session_answers
 def update_call_log(pipeline: Pipeline, body: Mapping[str, Any], identity: Identity) -> FlowResult:
     """Recompose from the body in the CRM and hand both to updateCallLog; the row is unchanged.
 
@@ -263,7 +390,7 @@ def update_call_log(pipeline: Pipeline, body: Mapping[str, Any], identity: Ident
     if user is None or not user.accessToken:
         return _failure(warning("User not found", 5000))
 
-    header = auth_header(pipeline.connector, user)
+    user, header = pipeline.authorize(user)
     data = run_sync_plugins(pipeline.plugins, dict(body))
 
     composed = ""
@@ -316,7 +443,10 @@ def update_call_log(pipeline: Pipeline, body: Mapping[str, Any], identity: Ident
         is_from_sscl=bool(data.get("isFromSSCL")),
     )
     try:
-        result = pipeline.call("updateCallLog", pipeline.connector.update_call_log, request)
+        # An update sends the whole recomposed body: repeating it is harmless.
+        result = pipeline.call_retrying(
+            "updateCallLog", pipeline.connector.update_call_log, request
+        )
     except CRMError as exc:
         return _failure(api_error_message("updateCallLog", pipeline.platform, exc.status))
     if composed:
@@ -339,6 +469,7 @@ def update_call_log(pipeline: Pipeline, body: Mapping[str, Any], identity: Ident
 # --- disposition (PUT /callDisposition) ----------------------------------------------------
 
 
+@_revoked_session_answers
 def upsert_call_disposition(
     pipeline: Pipeline, body: Mapping[str, Any], identity: Identity
 ) -> FlowResult:
@@ -357,14 +488,15 @@ def upsert_call_disposition(
     upsert = pipeline.connector.upsert_call_disposition
     if upsert is None:
         return _failure(warning("Not supported", 2000), record=row)
+    user, header = pipeline.authorize(user)
     request = DispositionRequest(
         user=user,
         existing_call_log=row,
-        auth_header=auth_header(pipeline.connector, user),
+        auth_header=header,
         dispositions=body.get("dispositions") or {},
     )
     try:
-        result = pipeline.call("upsertCallDisposition", upsert, request)
+        result = pipeline.call_retrying("upsertCallDisposition", upsert, request)
     except CRMError as exc:
         return _failure(
             api_error_message("upsertCallDisposition", pipeline.platform, exc.status), record=row
@@ -410,8 +542,9 @@ def get_call_logs(
 ) -> list[LookupEntry]:
     """App Connect's lookup: the first five ids, each matched by App Connect's preference order."""
     entries: list[LookupEntry] = []
-    user = pipeline.user
-    header = auth_header(pipeline.connector, user) if require_details and user else ""
+    user, header = pipeline.user, ""
+    if require_details and user is not None:
+        user, header = pipeline.authorize(user)  # App Connect authorizes only for details
     for session_id in list(session_ids)[:5]:
         row = pick_row(list(pipeline.store.iter_call_logs(session_id)), identity)
         if row is None or (require_details and row.thirdPartyLogId == "0"):
@@ -467,7 +600,7 @@ def _fetch_call_log(
         contact_id=row.contactId,
         auth_header=header,
     )
-    return pipeline.call("getCallLog", getter, request)
+    return pipeline.call_retrying("getCallLog", getter, request)
 
 
 def _given(source: Mapping[str, Any], keys: Mapping[str, str]) -> dict[str, Any]:

@@ -28,8 +28,9 @@ from appconnect.connectors.contract import (
 from appconnect.connectors.errors import CRMError
 from appconnect.connectors.registry import ConnectorNotFound, build_connector
 from appconnect.core.auth import auth_header
-from appconnect.core.calls import CallFixture
+from appconnect.core.calls import CallFixture, check_session_id
 from appconnect.core.config import HarnessConfig, load_config
+from appconnect.core.errormap import api_error_message
 from appconnect.core.errors import BadInput, ConfigError, ConnectError
 from appconnect.core.flows import (
     FlowResult,
@@ -41,9 +42,11 @@ from appconnect.core.flows import (
 from appconnect.core.home import db_path, fixture_crm_path, harness_home
 from appconnect.core.identity import Identity, resolve_identity
 from appconnect.core.plugins import load_plugins
+from appconnect.core.retry import RetryPolicy, retrying
 from appconnect.core.store import Store
 from appconnect.core.user_mapping import match_users
 from appconnect.fixtures.crm import CRMState, FixtureCRM
+from appconnect.fixtures.crm.faults import FaultPlan, FaultTransport
 
 if TYPE_CHECKING:
     from appconnect.core.checks import CheckReport
@@ -69,8 +72,11 @@ class Harness:
         transport: httpx.BaseTransport | None = None,
         sandbox: bool = False,
         crm_state: CRMState | None = None,
+        faults: FaultPlan | None = None,
     ) -> None:
         self.config = config
+        #: Faults injected in front of the CRM (scenario `fault` steps add to it).
+        self.faults = faults or FaultPlan()
         self.home = home
         self.config_path = config_path
         self._transport = transport
@@ -165,10 +171,16 @@ class Harness:
     def _build_connector(self) -> Connector:
         name = self.config.connector.name
         transport = self._transport
-        if transport is None and self.embedded_crm:
-            transport = httpx.WSGITransport(app=FixtureCRM(self.crm_state))
+        if transport is None:
+            transport = (
+                httpx.WSGITransport(app=FixtureCRM(self.crm_state))
+                if self.embedded_crm
+                else httpx.HTTPTransport()
+            )
         client = httpx.Client(
-            base_url=self.crm_url, transport=transport, timeout=self.config.crm.timeout
+            base_url=self.crm_url,
+            transport=FaultTransport(transport, self.faults),
+            timeout=self.config.crm.timeout,
         )
         try:
             return build_connector(name, client, log_format=self.config.connector.log_format)
@@ -186,9 +198,17 @@ class Harness:
                 platform=self.platform,
                 plugins=load_plugins(self.config.plugins),
                 use_cache=self.config.app_connect.use_cache,
+                retry=self.pipeline_retry,
             )
             self._pipeline.user = self._connect_user()
         return self._pipeline
+
+    @property
+    def pipeline_retry(self) -> RetryPolicy:
+        retries = self.config.retries
+        return RetryPolicy(
+            attempts=retries.attempts, base_delay=retries.base_delay, max_delay=retries.max_delay
+        )
 
     def identity(self, overrides: Mapping[str, str] | None = None) -> Identity:
         return resolve_identity(self.config.identity, dict(overrides or {}))
@@ -232,7 +252,8 @@ class Harness:
             hostname=urlsplit(self.crm_url).hostname or "",
         )
         try:
-            info = self.connector.get_user_info(request)
+            # Login is not part of a flow's trace, but it gets the same bounded retries.
+            info = retrying(self.pipeline_retry, self.connector.get_user_info, request)
         except CRMError as exc:
             raise ConnectError(f"cannot connect the CRM user: {exc}", self.crm_url) from None
         if not info.successful or info.platformUserInfo is None:
@@ -266,9 +287,7 @@ class Harness:
         body = fixture.as_body()
         log_info = body["logInfo"]
         if session_id is not None:
-            if not session_id.strip():
-                raise BadInput("the session id is empty", "--session-id")
-            log_info["sessionId"] = session_id
+            log_info["sessionId"] = check_session_id(session_id, "--session-id")
         if subject is not None:
             log_info["customSubject"] = subject
         if note is not None:
@@ -299,7 +318,13 @@ class Harness:
         )
         with pipeline.acting_as(as_user):
             if logged is None and not body.get("contactId"):
-                created = self.resolve_contact(pipeline, body, create_contact_name)
+                try:
+                    created = self.resolve_contact(pipeline, body, create_contact_name)
+                except CRMError as exc:
+                    # What the extension shows when its contact lookup fails.
+                    interface = pipeline.calls[-1].interface if pipeline.calls else "findContact"
+                    message = api_error_message(interface, pipeline.platform, exc.status)
+                    return LogCallOutcome(FlowResult(successful=False, return_message=message))
             result = create_call_log(pipeline, body, identity)
         return LogCallOutcome(result, contact_created=created)
 
@@ -323,7 +348,7 @@ class Harness:
         if user is None or connector.find_contact is None or not number:
             return False
         header = auth_header(connector, user)
-        found = pipeline.call(
+        found = pipeline.call_retrying(
             "findContact",
             connector.find_contact,
             FindContactRequest(
@@ -333,12 +358,14 @@ class Harness:
         contact = found.matchedContactInfo[0] if found.matchedContactInfo else None
         created = False
         if contact is None and create_name and connector.create_contact is not None:
-            reply = pipeline.call(
+            reply = pipeline.call_retrying(
                 "createContact",
                 connector.create_contact,
                 CreateContactRequest(
                     user=user, auth_header=header, phone_number=number, new_contact_name=create_name
                 ),
+                # A create whose outcome is unknown is not repeated: no duplicate contact.
+                safe_to_retry=lambda error: not error.outcome_unknown,
             )
             contact, created = reply.contactInfo, reply.contactInfo is not None
         if contact is not None:
@@ -359,7 +386,7 @@ class Harness:
         if admin is None or lister is None:
             return None
         header = auth_header(pipeline.connector, admin)
-        crm_users = pipeline.call("getUserList", lister, UserListRequest(admin, header))
+        crm_users = pipeline.call_retrying("getUserList", lister, UserListRequest(admin, header))
         crm_id = match_users(rc_extensions, crm_users).get(rc_extension_id)
         if crm_id is None or crm_id == admin.id:
             return None

@@ -269,7 +269,8 @@ def compare_row(
             )
         )
     owner = record.get("ownerId")
-    if owner is not None and str(owner) != row.userId:
+    # App Connect stores proxy-connector users as "<CRM id>-<platform>" (ref §6).
+    if owner is not None and str(owner) not in (row.userId, _crm_user_id(row)):
         problems.append(
             _problem(row, USER_MISMATCH, f"row has user {row.userId}, CRM log {log_id} has {owner}")
         )
@@ -359,8 +360,13 @@ def _ours(listed: Iterable[CRMCallLog], user_id: str) -> Iterator[CRMCallLog]:
     for log in listed:
         if not log.sessionId or log.sessionId.startswith(PROBE_SESSION_PREFIX):
             continue
-        if log.ownerId is None or log.ownerId == user_id:
+        # (a proxy connector's user id is "<CRM id>-<platform>", ref §6)
+        if log.ownerId is None or log.ownerId == user_id or user_id.startswith(f"{log.ownerId}-"):
             yield log
+
+
+def _crm_user_id(row: CallLogRecord) -> str:
+    return row.userId.removesuffix(f"-{row.platform}")
 
 
 def _problem(row: CallLogRecord, code: str, message: str) -> Problem:

@@ -7,7 +7,6 @@ through the connector and the callLogs table through the store.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
@@ -16,7 +15,7 @@ from typing import Any, Literal
 from appconnect.connectors.contract import GetCallLogRequest, ListCallLogsRequest
 from appconnect.connectors.errors import CRMError
 from appconnect.core.auth import auth_header
-from appconnect.core.calls import load_call_fixture, parse_call_fixture
+from appconnect.core.calls import load_call_fixture, with_overrides
 from appconnect.core.config import HarnessConfig
 from appconnect.core.errors import BadInput, HarnessError
 from appconnect.core.flows import FlowResult
@@ -28,6 +27,7 @@ from appconnect.core.scenarios import (
     CrmEditStep,
     DispositionStep,
     EditStep,
+    FaultStep,
     FinalDataStep,
     LogStep,
     RecordingStep,
@@ -149,6 +149,8 @@ class ScenarioRunner:
                 result = StepResult(index, step.kind, name, status, message, failures=failures)
             else:
                 result = self._act(index, step, name)
+        except CRMError as exc:  # a CRM failure outside a flow's own mapping
+            result = StepResult(index, step.kind, name, "fail", str(exc), failures=[str(exc)])
         except HarnessError as exc:
             if self.strict:
                 raise
@@ -165,6 +167,8 @@ class ScenarioRunner:
             return self._log(index, step, name)
         if isinstance(step, CrmEditStep):
             return self._crm_edit(index, step, name)
+        if isinstance(step, FaultStep):
+            return self._arm_faults(index, step, name)
         if isinstance(step, DispositionStep):
             flow = self.harness.disposition(self._session(), step.dispositions)
             return _flow_result(index, step.kind, name, flow)
@@ -177,11 +181,9 @@ class ScenarioRunner:
         return self.session_id
 
     def _log(self, index: int, step: LogStep | SsclLogStep, name: str) -> StepResult:
-        fixture = load_call_fixture(step.call or self.call)
-        body = fixture.as_body()
-        for path, value in step.set.items():
-            _set_path(body, path, value)
-        fixture = parse_call_fixture(body, f"step {index}")  # overrides must still be valid
+        fixture = with_overrides(
+            load_call_fixture(step.call or self.call), step.set, f"step {index}"
+        )
         body = fixture.as_body()
         log_info = body["logInfo"]
         log_info["sessionId"] = f"{log_info['sessionId']}{self.session_suffix}"
@@ -253,6 +255,20 @@ class ScenarioRunner:
             )
             body["isFromSSCL"] = True
         return body
+
+    def _arm_faults(self, index: int, step: FaultStep, name: str) -> StepResult:
+        from appconnect.fixtures.crm.faults import FaultSpecError
+
+        plan = self.harness.faults
+        try:
+            for rule in step.rules:
+                plan.add(rule)
+        except FaultSpecError as exc:
+            raise BadInput(str(exc), f"step {index}") from None
+        if step.rate is not None:
+            plan.rate = step.rate
+        armed = ", ".join(step.rules + ([f"rate {step.rate:g}"] if step.rate is not None else []))
+        return StepResult(index, step.kind, name, "pass", f"faults armed: {armed or 'none'}")
 
     def _crm_edit(self, index: int, step: CrmEditStep, name: str) -> StepResult:
         from appconnect.fixtures.crm import NotFound
@@ -425,17 +441,6 @@ def _check_arguments(
 
 def _given(**values: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
-
-
-def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
-    parts = path.split(".")
-    target = data
-    for part in parts[:-1]:
-        nested = target.get(part)
-        if not isinstance(nested, dict):
-            nested = target[part] = {}
-        target = nested
-    target[parts[-1]] = copy.deepcopy(value)
 
 
 def _get_path(data: Any, path: str) -> Any:

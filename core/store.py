@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from appconnect.connectors.contract import CallLogRecord, User
 from appconnect.core.errors import StoreError
@@ -116,7 +116,22 @@ def _v3(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
+def _v4(conn: sqlite3.Connection) -> None:
+    # Ours: a session being logged right now. The primary key is what makes concurrent
+    # loggers of one session agree on a single winner (App Connect checks, then inserts).
+    conn.execute(
+        """CREATE TABLE sessionClaims (
+            sessionId VARCHAR(255) NOT NULL,
+            extensionNumber VARCHAR(255) NOT NULL DEFAULT '',
+            hashedExtensionId VARCHAR(255) NOT NULL DEFAULT '',
+            pid INTEGER NOT NULL,
+            claimedAt REAL NOT NULL,
+            PRIMARY KEY (sessionId, extensionNumber, hashedExtensionId)
+        )"""
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
 NOTE_CACHE_TTL_SECONDS = 3600
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -237,6 +252,30 @@ class Store:
                 )
         return user
 
+    def save_tokens(
+        self, user_id: str, *, access_token: str, refresh_token: str, token_expiry: str
+    ) -> User:
+        """Rotated OAuth tokens, all three in one transaction (never half a rotation)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE users SET accessToken = ?, refreshToken = ?, tokenExpiry = ?, "
+                "updatedAt = ? WHERE id = ?",
+                (access_token, refresh_token, token_expiry, now_timestamp(), user_id),
+            )
+        user = self.get_user(user_id)
+        if user is None:
+            raise StoreError("no such user", user_id)
+        return user
+
+    def revoke_tokens(self, user_id: str) -> None:
+        """The session is revoked: the tokens go, so nothing uses them again."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE users SET accessToken = '', refreshToken = NULL, tokenExpiry = NULL, "
+                "updatedAt = ? WHERE id = ?",
+                (now_timestamp(), user_id),
+            )
+
     def update_user_settings(self, user_id: str, settings: Mapping[str, Any]) -> User:
         """`POST /user/settings`: the given keys replace the stored ones; others stay."""
         user = self.get_user(user_id)
@@ -263,6 +302,48 @@ class Store:
         ).fetchone()
         return _call_log_from_row(row) if row else None
 
+    def begin_create(
+        self, session_id: str, *, extension_number: str = "", hashed_extension_id: str = ""
+    ) -> tuple[Literal["claimed", "existing", "busy"], CallLogRecord | None]:
+        """Before a create: the existing row, or a claim on the session, in one transaction.
+
+        "claimed": this process may create (and must `finish_create` or `release_claim`);
+        "existing": a row exists (returned); "busy": another process holds the claim.
+        """
+        key = (session_id, extension_number, hashed_extension_id)
+        with self.transaction() as conn:
+            existing = self.find_call_log(
+                session_id,
+                extension_number=extension_number,
+                hashed_extension_id=hashed_extension_id,
+            )
+            if existing is not None:
+                return "existing", existing
+            try:
+                conn.execute(
+                    "INSERT INTO sessionClaims (sessionId, extensionNumber, hashedExtensionId, "
+                    "pid, claimedAt) VALUES (?, ?, ?, ?, ?)",
+                    (*key, os.getpid(), time.time()),
+                )
+            except sqlite3.IntegrityError:
+                return "busy", None
+        return "claimed", None
+
+    def release_claim(
+        self, session_id: str, *, extension_number: str = "", hashed_extension_id: str = ""
+    ) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "DELETE FROM sessionClaims WHERE sessionId = ? AND extensionNumber = ? "
+                "AND hashedExtensionId = ?",
+                (session_id, extension_number, hashed_extension_id),
+            )
+
+    def claims(self) -> list[dict[str, Any]]:
+        """Open claims: sessions some process started to log and did not finish."""
+        rows = self._conn.execute("SELECT * FROM sessionClaims ORDER BY claimedAt").fetchall()
+        return [dict(row) for row in rows]
+
     def insert_call_log(
         self, record: CallLogRecord, composed: ComposedBody | None = None
     ) -> CallLogRecord:
@@ -277,6 +358,12 @@ class Store:
             )
             if composed is not None:
                 _upsert_composed(conn, composed, stamp)
+            # The row replaces the claim (if any) in the same transaction.
+            conn.execute(
+                "DELETE FROM sessionClaims WHERE sessionId = ? AND extensionNumber = ? "
+                "AND hashedExtensionId = ?",
+                (record.sessionId, record.extensionNumber, record.hashedExtensionId),
+            )
         return record
 
     def record_composed(self, composed: ComposedBody) -> None:

@@ -69,3 +69,26 @@ def test_stats_use_nearest_rank_percentiles() -> None:
 
 def test_default_lifecycle_is_log_edit_recording_final() -> None:
     assert [s.kind for s in DEFAULT_LIFECYCLE.steps] == ["log", "edit", "recording", "final-data"]
+
+
+def test_bench_command_json_report(run: Run) -> None:
+    import json
+
+    result = run("bench", "--lifecycles", "4", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    for key in ("lifecycles_per_s", "steps", "interfaces", "errors", "duplicates", "lost"):
+        assert key in report
+    assert set(report["steps"]["log"]) == STEP_KEYS
+
+
+def test_bench_chaos_run_reports_faults_and_stays_consistent(run: Run) -> None:
+    result = run("bench", "--lifecycles", "30", "--faults", "0.2")
+    assert result.exit_code == 0, result.output
+    assert "faults injected; errors 0, duplicates 0, lost 0" in result.stderr
+
+
+def test_bench_against_an_unconfigured_crm_is_refused(run: Run) -> None:
+    result = run("bench", "--transport", "configured")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: no CRM is configured: set crm.url (--transport configured)\n"

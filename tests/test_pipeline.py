@@ -113,7 +113,7 @@ def _crm_harness(home: Path, router: respx.MockRouter) -> Harness:
     (in-process) answers the rest, which the fixture CRM cannot fail on demand yet."""
     app = httpx.WSGITransport(app=FixtureCRM(CRMState(home / "fixture-crm.json")))
     router.route().mock(side_effect=app.handle_request)
-    return harness(home, crm={"url": CRM_URL})
+    return harness(home, crm={"url": CRM_URL}, retries={"base_delay": 0})
 
 
 @pytest.mark.parametrize(
@@ -152,7 +152,8 @@ def test_failed_get_call_log_stops_the_update_instead_of_overwriting(home: Path)
     assert not result.successful
     assert result.return_message is not None
     assert result.return_message.message == "Error getting call log"
-    assert called == ["getLogFormatType", "getCallLog"]  # no updateCallLog
+    # Three tries (the retry policy), then the update stops: no updateCallLog.
+    assert called == ["getLogFormatType", "getCallLog", "getCallLog", "getCallLog"]
     after = CRMState(home / "fixture-crm.json").get_activity("act-1")
     assert after == before
 

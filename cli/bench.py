@@ -1,0 +1,131 @@
+"""`appconnect bench`: call lifecycles through the real pipeline, with latency percentiles."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import typer
+
+from appconnect.cli.context import app_context, handle_errors
+
+
+def register(app: typer.Typer) -> None:
+    app.command("bench")(bench)
+
+
+@handle_errors
+def bench(
+    ctx: typer.Context,
+    scenario: Annotated[
+        str | None,
+        typer.Argument(
+            help="A scenario run as one lifecycle (default: log, edit, recording, final data)."
+        ),
+    ] = None,
+    lifecycles: Annotated[
+        int, typer.Option("--lifecycles", "-n", min=1, help="How many lifecycles.")
+    ] = 1000,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", "-c", min=1, max=64, help="Worker processes.")
+    ] = 1,
+    transport: Annotated[
+        Literal["inprocess", "loopback", "configured"],
+        typer.Option(
+            "--transport",
+            help="inprocess: the fixture CRM in each worker; loopback: a fixture CRM served on "
+            "127.0.0.1; configured: the CRM in your config (asks first, rate-capped).",
+        ),
+    ] = "inprocess",
+    rate: Annotated[
+        float,
+        typer.Option(
+            "--rate", min=0.01, help="Lifecycles per second cap for --transport configured."
+        ),
+    ] = 2.0,
+    faults: Annotated[
+        float,
+        typer.Option(
+            "--faults",
+            min=0,
+            max=1,
+            help="Chaos run: this share of CRM requests fail (429, 5xx, lost answers).",
+        ),
+    ] = 0.0,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Do not ask before loading a real CRM.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="JSON report for CI trend lines.")
+    ] = False,
+) -> None:
+    """Run N call lifecycles and report throughput, p50/p95/p99/max latency per step and per
+    connector interface, errors, and a reconciliation (duplicates and lost must be 0).
+
+    Exits 1 when a lifecycle failed or the reconciliation found duplicates or lost logs.
+    """
+    from appconnect.core.bench import DEFAULT_LIFECYCLE, run_bench
+    from appconnect.core.errors import BadInput
+    from appconnect.core.home import harness_home
+    from appconnect.core.scenarios import load_scenario
+
+    app = app_context(ctx)
+    terminal = app.terminal
+    config = app.load_config()
+    loaded = load_scenario(scenario) if scenario else DEFAULT_LIFECYCLE
+    cap = None
+    if transport == "configured":
+        if config.crm.url is None:
+            raise BadInput("no CRM is configured: set crm.url", "--transport configured")
+        if not yes:
+            answer = terminal.ask(
+                f"Run {lifecycles} lifecycles against {config.crm.url} "
+                f"(at most {rate:g} per second)? [y/N] "
+            )
+            if answer.strip().lower() not in ("y", "yes"):
+                raise BadInput("not confirmed", "--transport configured")
+        cap = rate
+    with terminal.progress(lifecycles, "lifecycles", enabled=not as_json) as advance:
+        report = run_bench(
+            config,
+            home=app.home or harness_home(),
+            scenario=loaded,
+            lifecycles=lifecycles,
+            concurrency=concurrency,
+            transport=transport,
+            rate_per_s=cap,
+            fault_rate=faults,
+            progress=advance,
+        )
+    data = report.as_dict()
+    if as_json:
+        terminal.json(data)
+    else:
+        columns = ("name", "count", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors")
+        for title, group in (("steps", data["steps"]), ("interfaces", data["interfaces"])):
+            terminal.table(
+                title,
+                columns,
+                (
+                    (name, s["count"], s["p50_ms"], s["p95_ms"], s["p99_ms"], s["max_ms"],
+                     s["errors"])
+                    for name, s in group.items()
+                ),
+            )  # fmt: skip
+        terminal.info(
+            f"{report.lifecycles} lifecycles in {report.seconds:.2f} s: "
+            f"{report.lifecycles_per_s:.1f} lifecycles/s ({transport}, {report.concurrency} "
+            f"worker{'s' if report.concurrency > 1 else ''}); "
+            f"HTTP transport {report.transport_share:.0%} of the time, "
+            f"{report.transport_ms_per_request:.3f} ms per request"
+        )
+        if report.first_error:
+            terminal.warning(f"first error: {report.first_error}")
+        summary = f"errors {report.errors}, duplicates {report.duplicates}, lost {report.lost}"
+        if faults:
+            summary = f"{report.faults_injected} faults injected; {summary}"
+        if report.errors or report.duplicates or report.lost:
+            terminal.warning(summary)
+        else:
+            terminal.success(summary)
+    if report.errors or report.duplicates or report.lost:
+        raise typer.Exit(1)
