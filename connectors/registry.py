@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -75,7 +77,15 @@ def _connector_subclass(target: object, what: str) -> type[Connector]:
     return target
 
 
-def build_connector(name: str, client: httpx.Client, *, log_format: str) -> Connector:
+def build_connector(
+    name: str,
+    client: httpx.Client,
+    *,
+    log_format: str,
+    options: Mapping[str, Any] | None = None,
+) -> Connector:
+    """The named connector on `client`. A Python connector class also gets `log_format` and
+    any `options` its constructor has parameters for (the built-in one: auth settings)."""
     path = proxy_path(name) if name not in BUILTIN else None
     if path is not None:
         from appconnect.connectors.proxy import (
@@ -90,6 +100,7 @@ def build_connector(name: str, client: httpx.Client, *, log_format: str) -> Conn
             raise ConnectorNotFound(f"{exc.where}: {exc.message}") from None
         return build_proxy_connector(config, client, source=str(path))
     cls = connector_class(name)
-    if "log_format" in inspect.signature(cls).parameters:
-        return cls(client, log_format=log_format)  # type: ignore[call-arg]
-    return cls(client)  # type: ignore[call-arg]
+    accepted = inspect.signature(cls).parameters
+    given = {"log_format": log_format, **(options or {})}
+    kwargs = {key: value for key, value in given.items() if key in accepted}
+    return cls(client, **kwargs)  # type: ignore[call-arg]

@@ -11,7 +11,7 @@ import stat
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -33,6 +33,23 @@ class CRMConfig(_Section):
     api_key: str | None = Field(default=None, repr=False)
     api_key_env: str | None = None
     timeout: float = Field(default=10.0, gt=0)
+    #: OAuth client of the CRM (connector.auth = "oauth"); default: the fixture CRM's own.
+    oauth_client_id: str | None = None
+    oauth_client_secret: str | None = Field(default=None, repr=False)
+    oauth_client_secret_env: str | None = None
+
+    def resolved_oauth_client(self) -> tuple[str, str] | None:
+        secret = self.oauth_client_secret
+        if self.oauth_client_secret_env:
+            secret = os.environ.get(self.oauth_client_secret_env)
+            if not secret:
+                raise ConfigError(
+                    f"environment variable {self.oauth_client_secret_env} is not set",
+                    "crm.oauth_client_secret_env",
+                )
+        if self.oauth_client_id and secret:
+            return self.oauth_client_id, secret
+        return None
 
     def resolved_api_key(self) -> str | None:
         if self.api_key_env:
@@ -49,6 +66,8 @@ class ConnectorConfig(_Section):
     name: str = "fixture"
     #: What the built-in connector's getLogFormatType returns.
     log_format: str = "text/plain"
+    #: The built-in connector's getAuthType: an API key, or OAuth with token refresh.
+    auth: Literal["apiKey", "oauth"] = "apiKey"
 
 
 class UserConfig(_Section):
@@ -204,6 +223,8 @@ def file_secrets(config: HarnessConfig) -> list[str]:
         held.append("crm.api_key")
     if config.identity.hash_key and config.identity.hash_key_env is None:
         held.append("identity.hash_key")
+    if config.crm.oauth_client_secret:
+        held.append("crm.oauth_client_secret")
     return held
 
 

@@ -41,12 +41,15 @@ from appconnect.core.flows import (
 )
 from appconnect.core.home import db_path, fixture_crm_path, harness_home
 from appconnect.core.identity import Identity, resolve_identity
+from appconnect.core.oauth import authorize as oauth_authorize
+from appconnect.core.oauth import fresh_user
 from appconnect.core.plugins import load_plugins
 from appconnect.core.retry import RetryPolicy, retrying
 from appconnect.core.store import Store
 from appconnect.core.user_mapping import match_users
 from appconnect.fixtures.crm import CRMState, FixtureCRM
 from appconnect.fixtures.crm.faults import FaultPlan, FaultTransport
+from appconnect.fixtures.crm.oauth import OAuthServer
 
 if TYPE_CHECKING:
     from appconnect.core.checks import CheckReport
@@ -88,6 +91,7 @@ class Harness:
         #: A given fixture CRM state (benchmarks share one between harnesses).
         self._crm_state: CRMState | None = crm_state
         self._pipeline: Pipeline | None = None
+        self._client: httpx.Client | None = None
 
     @classmethod
     def open(
@@ -182,11 +186,35 @@ class Harness:
             transport=FaultTransport(transport, self.faults),
             timeout=self.config.crm.timeout,
         )
+        self._client = client  # core's own requests (the OAuth token endpoint) go here too
+        options: dict[str, Any] = {"auth_type": self.config.connector.auth}
+        if self.config.connector.auth == "oauth":
+            options["oauth_client"] = self._oauth_client()
         try:
-            return build_connector(name, client, log_format=self.config.connector.log_format)
+            return build_connector(
+                name, client, log_format=self.config.connector.log_format, options=options
+            )
         except ConnectorNotFound as exc:
             client.close()
             raise ConfigError(str(exc), "connector.name") from None
+
+    @property
+    def client(self) -> httpx.Client:
+        """The HTTP client the connector uses (built with it)."""
+        connector = self.connector
+        assert self._client is not None, connector
+        return self._client
+
+    def _oauth_client(self) -> tuple[str, str]:
+        configured = self.config.crm.resolved_oauth_client()
+        if configured is not None:
+            return configured
+        if self.fixture_crm_reachable:
+            client = OAuthServer(self.crm_state).client()  # the fixture CRM's registered client
+            return client["clientId"], client["clientSecret"]
+        raise ConfigError(
+            "OAuth needs crm.oauth_client_id and crm.oauth_client_secret(_env)", "crm"
+        )
 
     def pipeline(self) -> Pipeline:
         """The flows' context, with the CRM user connected (App Connect's login)."""
@@ -200,6 +228,10 @@ class Harness:
                 use_cache=self.config.app_connect.use_cache,
                 retry=self.pipeline_retry,
             )
+            if self.connector.get_auth_type() == "oauth":
+                connector, store = self.connector, self.store
+                client = self.client
+                self._pipeline.authorizer = lambda user: fresh_user(connector, store, client, user)
             self._pipeline.user = self._connect_user()
         return self._pipeline
 
@@ -225,13 +257,20 @@ class Harness:
         raise ConfigError("no CRM credential: set crm.api_key_env or crm.api_key", "crm")
 
     def _connect_user(self) -> User:
+        """App Connect's login: an existing connected user, or getUserInfo with the credential
+        (API key; or OAuth tokens from the authorization-code step)."""
         store, platform = self.store, self.platform
-        api_key = self._api_key()
         user = store.get_user(self.config.user.id) if self.config.user.id else None
         if user is None:
             user = store.latest_user(platform)
-        if user is None or user.accessToken != api_key:
-            user = store.upsert_user(self._login(api_key, user))
+        if self.connector.get_auth_type() == "oauth":
+            if user is None or not user.accessToken:  # never connected, or revoked
+                user = store.upsert_user(self._oauth_login(user))
+        else:
+            api_key = self._api_key()
+            if user is None or user.accessToken != api_key:
+                probe = User(id="", platform=platform, accessToken=api_key)
+                user = store.upsert_user(self._login(probe, user))
         wanted_offset = self.config.user.timezone_offset
         if wanted_offset is not None and user.timezoneOffset != wanted_offset:
             user = store.upsert_user(replace(user, timezoneOffset=wanted_offset))
@@ -240,9 +279,21 @@ class Harness:
             user = store.update_user_settings(user.id, settings)
         return user
 
-    def _login(self, api_key: str, previous: User | None) -> User:
+    def _oauth_login(self, previous: User | None) -> User:
+        try:
+            access, refresh, expiry = oauth_authorize(self.client, self.connector)
+        except CRMError as exc:
+            raise ConnectError(f"cannot connect the CRM user: {exc}", self.crm_url) from None
+        probe = User(
+            id="", platform=self.platform, accessToken=access, refreshToken=refresh,
+            tokenExpiry=expiry,
+        )  # fmt: skip
+        return self._login(probe, previous)
+
+    def _login(self, probe: User, previous: User | None) -> User:
+        """getUserInfo with the probe's credential; the user row to store."""
         platform = self.platform
-        probe = User(id="", platform=platform, accessToken=api_key)
+        api_key = probe.accessToken
         if self.connector.get_user_info is None:
             raise ConfigError("the connector has no getUserInfo: pin user.id", "connector")
         request = UserInfoRequest(
@@ -261,10 +312,9 @@ class Harness:
             raise ConnectError(f"cannot connect the CRM user: {message}", self.crm_url)
         platform_user = info.platformUserInfo
         offset = platform_user.timezoneOffset
-        return User(
+        return replace(
+            probe,
             id=self.config.user.id or platform_user.id,
-            platform=platform,
-            accessToken=api_key,
             hostname=request.hostname,
             timezoneName=platform_user.timezoneName,
             timezoneOffset=None if offset is None else str(offset),
