@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -47,6 +47,14 @@ def check_interfaces(
         float | None,
         typer.Option("--rate-limit", help="Max CRM requests per second (default: unlimited)."),
     ] = None,
+    reads: Annotated[
+        Literal["auto", "listing", "per-row"],
+        typer.Option(
+            "--reads",
+            help="Read rows' CRM logs one getCallLog per row, or from one listCallLogs "
+            "(auto: the listing above 1,000 rows when the connector can list).",
+        ),
+    ] = "auto",
     manifest: Annotated[
         Path | None,
         typer.Option("--manifest", help="App Connect manifest JSON to check.", dir_okay=False),
@@ -82,6 +90,7 @@ def check_interfaces(
         concurrency=concurrency,
         rate_limit=rate_limit,
         manifest=manifest,
+        reads=reads,
         probe=ProbeOptions(
             probe_number=probe_number or DEFAULT_PROBE_NUMBER, probe_writes=probe_writes
         ),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from appconnect.connectors.contract import implemented_interfaces
 from appconnect.core.contract_checks import ContractReport, ProbeOptions, check_contract
@@ -84,6 +84,9 @@ class CheckOptions:
     rate_limit: float | None = None
     manifest: Path | None = None
     probe: ProbeOptions = ProbeOptions()
+    #: How rows' CRM logs are read: one getCallLog per row, or one listCallLogs for all
+    #: ("auto": the listing above BULK_READ_ROWS rows, when the connector can list).
+    reads: Literal["auto", "listing", "per-row"] = "auto"
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +146,7 @@ def check_interfaces(
         concurrency=options.concurrency,
         limiter=limiter,
         progress=progress,
+        reads=options.reads,
     )
     # After reconciliation, so a --probe-writes log never shows up in the CRM listing.
     contract = check_contract(pipeline, options.probe, limiter=limiter, last_row=result.last_row)

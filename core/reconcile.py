@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from appconnect.connectors.contract import (
     CallLogInfo,
@@ -124,6 +124,7 @@ def reconcile(
     concurrency: int = 4,
     limiter: RateLimiter | None = None,
     progress: Progress | None = None,
+    reads: Literal["auto", "listing", "per-row"] = "auto",
 ) -> ReconcileResult:
     limiter = limiter or RateLimiter(None)
     all_rows = list(pipeline.store.iter_call_logs(scope.session_id))
@@ -137,25 +138,58 @@ def reconcile(
     total = len(rows)
     if progress:
         progress(0, total)
-    fetched = _fetch_all(pipeline, rows, concurrency, limiter)
-    for done, (row, got) in enumerate(zip(rows, fetched, strict=True), start=1):
-        if got.problem is not None:
-            problems.append(got.problem)
-        elif got.info is not None:
-            composed = pipeline.store.last_composed(pipeline.platform, row.thirdPartyLogId)
-            found, noted = compare_row(row, got.info, composed)
-            problems.extend(found)
-            notes.extend(noted)
-        if progress:
-            progress(done, total)
 
+    # One listing of the CRM serves the CRM side and, for large tables, the rows too: rows
+    # whose log it holds are compared with it (one request instead of one per row); the
+    # rest are read with getCallLog, which small tables use for every row (it checks the
+    # connector's getCallLog itself, row by row).
     listing = "checked"
+    listed: list[CRMCallLog] | None = None
     if pipeline.connector.list_call_logs is None:
         listing = "skipped: the connector has no listCallLogs"
     elif pipeline.user is None:
         listing = "skipped: no CRM user"
     else:
-        problems.extend(_crm_side(pipeline, mine, rows, scope, limiter))
+        listed, listing_problem = _list_crm(pipeline, scope, limiter)
+        if listing_problem is not None:
+            problems.append(listing_problem)
+    bulk = reads == "listing" or (reads == "auto" and len(rows) > BULK_READ_ROWS)
+    by_id = {log.id: log for log in listed or ()} if bulk else {}
+    composed_bodies = pipeline.store.composed_bodies(pipeline.platform)
+
+    def compare(row: CallLogRecord, info: CallLogInfo) -> tuple[list[Problem], list[Problem]]:
+        return compare_row(row, info, composed_bodies.get(row.thirdPartyLogId))
+
+    unread: list[CallLogRecord] = []
+    done = reported = 0
+    for row in rows:
+        log = by_id.get(row.thirdPartyLogId)
+        found, noted = compare(row, _as_info(log)) if log is not None else ([], [])
+        if log is None or any(p.code in _NEEDS_FULL_RECORD for p in found + noted):
+            unread.append(row)  # not listed, or drift whose author only getCallLog can tell
+            continue
+        problems.extend(found)
+        notes.extend(noted)
+        done += 1
+        if progress and done % 500 == 0:
+            progress(done, total)
+            reported = done
+    for row, got in zip(unread, _fetch_all(pipeline, unread, concurrency, limiter), strict=True):
+        if got.problem is not None:
+            problems.append(got.problem)
+        elif got.info is not None:
+            found, noted = compare(row, got.info)
+            problems.extend(found)
+            notes.extend(noted)
+        done += 1
+        if progress:
+            progress(done, total)
+            reported = done
+    if progress and reported != total:
+        progress(total, total)
+
+    if listed is not None:
+        problems.extend(_crm_side(pipeline, listed, mine, rows, scope))
     return ReconcileResult(
         reconciliation=Reconciliation(ok=not problems, checked=total, problems=problems),
         notes=notes,
@@ -163,6 +197,12 @@ def reconcile(
         crm_listing=listing,
         last_row=rows[-1] if rows else None,
     )
+
+
+def _as_info(log: CRMCallLog) -> CallLogInfo:
+    """A listed CRM log seen as getCallLog's callLogInfo (what compare_row reads)."""
+    record = log.model_dump(exclude_none=True)
+    return CallLogInfo(subject=log.subject, fullBody=log.body, fullLogResponse=record)
 
 
 # --- row side -------------------------------------------------------------------------------
@@ -310,33 +350,49 @@ def missing_sections(composed: str, crm_body: str, log_format: str) -> list[str]
     return [s for s in sections if s and s not in crm_body]
 
 
+#: Problems and notes whose classification needs getCallLog's full record (who edited it).
+_NEEDS_FULL_RECORD = frozenset({BODY_OVERWRITTEN, BODY_EDITED_BY_USER, BODY_UNVERIFIABLE})
+#: Above this many rows, "auto" reads rows from one CRM listing.
+BULK_READ_ROWS = 1000
+
+
 # --- CRM side -------------------------------------------------------------------------------
 
 
-def _crm_side(
-    pipeline: Pipeline,
-    mine: Sequence[CallLogRecord],
-    checked: Sequence[CallLogRecord],
-    scope: Scope,
-    limiter: RateLimiter,
-) -> list[Problem]:
-    """CRM logs this harness's user created for a session that no row points to."""
+def _list_crm(
+    pipeline: Pipeline, scope: Scope, limiter: RateLimiter
+) -> tuple[list[CRMCallLog] | None, Problem | None]:
+    """The CRM's call logs (of the scoped session), or the problem that stopped the listing."""
     lister, user = pipeline.connector.list_call_logs, pipeline.user
     assert lister is not None and user is not None
     request = ListCallLogsRequest(
         user=user, auth_header=auth_header(pipeline.connector, user), session_id=scope.session_id
     )
     limiter.acquire()
+    session = scope.session_id or ""
     try:
         listed = pipeline.call("listCallLogs", lister, request)
     except CRMError as exc:
-        return [Problem(CRM_UNREADABLE, scope.session_id or "", "", f"listCallLogs failed: {exc}")]
+        return None, Problem(CRM_UNREADABLE, session, "", f"listCallLogs failed: {exc}")
     except Exception as exc:  # the connector under test is the suspect: report, don't crash
         message = f"listCallLogs raised {type(exc).__name__}: {exc}"
-        return [Problem(CONNECTOR_ERROR, scope.session_id or "", "", message)]
+        return None, Problem(CONNECTOR_ERROR, session, "", message)
     if not isinstance(listed, list) or not all(isinstance(x, CRMCallLog) for x in listed):
         message = f"listCallLogs returned {type(listed).__name__}, not a list of CRMCallLog"
-        return [Problem(CONNECTOR_ERROR, scope.session_id or "", "", message)]
+        return None, Problem(CONNECTOR_ERROR, session, "", message)
+    return listed, None
+
+
+def _crm_side(
+    pipeline: Pipeline,
+    listed: Sequence[CRMCallLog],
+    mine: Sequence[CallLogRecord],
+    checked: Sequence[CallLogRecord],
+    scope: Scope,
+) -> list[Problem]:
+    """CRM logs this harness's user created for a session that no row points to."""
+    user = pipeline.user
+    assert user is not None
     linked = {r.thirdPartyLogId for r in mine}
     row_sessions = {r.sessionId for r in mine}
     # With --since, only the sessions of checked rows: older CRM logs are out of scope.

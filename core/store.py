@@ -370,6 +370,15 @@ class Store:
         with self.transaction() as conn:
             _upsert_composed(conn, composed, now_timestamp())
 
+    def composed_bodies(self, platform: str) -> dict[str, ComposedBody]:
+        """Every composed body of a platform by CRM log id (reconciliation reads them all)."""
+        rows = self._conn.execute(
+            "SELECT platform, thirdPartyLogId, sessionId, logFormat, body, updatedAt "
+            "FROM composedBodies WHERE platform = ?",
+            (platform,),
+        )
+        return {row["thirdPartyLogId"]: ComposedBody(**dict(row)) for row in rows}
+
     def last_composed(self, platform: str, third_party_log_id: str) -> ComposedBody | None:
         row = self._conn.execute(
             "SELECT platform, thirdPartyLogId, sessionId, logFormat, body, updatedAt "

@@ -346,3 +346,22 @@ def test_bad_manifest_file_exits_2(
 
 def _fields(row: CallLogRecord) -> dict[str, Any]:
     return {name: getattr(row, name) for name in row.__slots__}
+
+
+def test_reading_from_one_listing_finds_the_same_problems(
+    run: Run, home: Path, logged: None
+) -> None:
+    """Large tables are read from one listCallLogs; the findings must not change."""
+    for _ in range(3):
+        assert run("log-call", "missed", "--session-id", f"more-{_}").exit_code == 0
+    state = crm(home)
+    state.update_activity("act-1", {"contactId": "ct-2"}, by="user")  # contact-mismatch
+    state.update_activity("act-2", {"body": "replaced"}, by="api")  # body-overwritten
+    state.update_activity("act-3", {"body": "user text"}, by="user")  # a note, not a problem
+    state.delete_activity("act-4")  # orphaned-row
+    per_row = check(run, "--reads", "per-row", code=1)
+    listing = check(run, "--reads", "listing", code=1)
+    assert sorted(codes(per_row)) == ["body-overwritten", "contact-mismatch", "orphaned-row"]
+    assert listing["reconciliation"] == per_row["reconciliation"]
+    assert listing["notes"] == per_row["notes"]
+    assert [n["code"] for n in listing["notes"]] == ["body-edited-by-user"]

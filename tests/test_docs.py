@@ -37,3 +37,13 @@ def test_set_up_commands_are_the_two_make_targets() -> None:
     text = README.read_text()
     assert "make demo" in text and "make test" in text
     assert "python -m appconnect" in text and "@app-connect/cli" in text
+
+
+def test_the_sample_config_is_valid_and_changes_nothing_by_default() -> None:
+    import tomllib
+
+    from appconnect.core.config import HarnessConfig, parse_config
+
+    sample = README.parent / "fixtures" / "appconnect.sample.toml"
+    config = parse_config(tomllib.loads(sample.read_text()), str(sample))
+    assert config == HarnessConfig()  # every setting shown is the default or commented out
