@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -19,6 +19,7 @@ from appconnect.cli import (
     log_call,
     logs,
     repair,
+    serve,
     simulate,
     simulate_recording,
     smoke,
@@ -72,6 +73,15 @@ def root(
             "file, an installed plugin name, or module:Class (see `connector list`).",
         ),
     ] = None,
+    target: Annotated[
+        Literal["embedded", "server"],
+        typer.Option(
+            "--target",
+            envvar="APPCONNECT_TARGET",
+            help="embedded: our core in-process; server: the App Connect server in [server] "
+            "(log-call, edit-log, simulate-recording, check-interfaces, logs).",
+        ),
+    ] = "embedded",
     debug: Annotated[
         bool, typer.Option("--debug", envvar="APPCONNECT_DEBUG", help="Show tracebacks.")
     ] = False,
@@ -80,7 +90,9 @@ def root(
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
-    ctx.obj = AppContext(config=config, home=home, debug=debug, connector=connector_name)
+    ctx.obj = AppContext(
+        config=config, home=home, debug=debug, connector=connector_name, target=target
+    )
 
 
 log_call.register(app)
@@ -96,6 +108,7 @@ smoke.register(app)
 connector.register(app)
 bench.register(app)
 repair.register(app)
+serve.register(app)
 
 
 def main() -> None:

@@ -96,8 +96,12 @@ def check_interfaces(
         ),
     )
     show_progress = not as_json and sys.stderr.isatty()
-    with app.harness() as harness, _progress(show_progress) as progress:
-        report = run_checks(harness, options, progress=progress)
+    if app.target == "server":
+        with app.server() as server:
+            report = server.check()
+    else:
+        with app.harness() as harness, _progress(show_progress) as progress:
+            report = run_checks(harness, options, progress=progress)
     if as_json:
         app.terminal.json(report.as_dict())
     else:

@@ -15,6 +15,7 @@ from appconnect.cli.terminal import Terminal
 if TYPE_CHECKING:
     from appconnect.core.config import HarnessConfig
     from appconnect.core.harness import Harness
+    from appconnect.core.server_target import ServerTarget
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -27,6 +28,8 @@ class AppContext:
     debug: bool = False
     #: `--connector` / APPCONNECT_CONNECTOR: overrides the config's `connector.name`.
     connector: str | None = None
+    #: `--target`: our core in-process, or a running App Connect server.
+    target: str = "embedded"
     terminal: Terminal = field(default_factory=Terminal)
 
     def harness(self) -> Harness:
@@ -35,6 +38,16 @@ class AppContext:
 
         config, path = self._config_and_path()
         return Harness(config, self.home or harness_home(), config_path=path)
+
+    def core(self) -> Harness | ServerTarget:
+        """What the call commands drive: the embedded harness or the server target."""
+        return self.server() if self.target == "server" else self.harness()
+
+    def server(self) -> ServerTarget:
+        from appconnect.core.server_target import ServerTarget
+
+        config, path = self._config_and_path()
+        return ServerTarget(config, config_dir=path.parent if path else None)
 
     def load_config(self) -> HarnessConfig:
         """The config file's settings with `--connector` applied (warnings shown)."""

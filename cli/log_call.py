@@ -55,17 +55,17 @@ def log_call(
 
     app = app_context(ctx)
     call = load_call_fixture(fixture)
-    with app.harness() as harness:
-        outcome = harness.log_call(
+    with app.core() as core:
+        outcome = core.log_call(
             call,
             session_id=session_id,
             subject=subject,
             note=note,
             create_contact_name=create_contact,
         )
-        calls = harness.pipeline().calls
+        calls = core.calls
     if outcome.contact_created and not as_json:
         app.terminal.info(f"created CRM contact '{create_contact}'")
     show_flow(app.terminal, outcome.result, calls, as_json=as_json, show_body=show_body)
-    if outcome.result.record is None:
+    if not outcome.result.logged:
         raise typer.Exit(1)

@@ -185,3 +185,22 @@ def with_overrides(fixture: CallFixture, overrides: Mapping[str, Any], where: st
             target = nested
         target[last] = copy.deepcopy(value)
     return parse_call_fixture(body, where)
+
+
+def request_body(
+    fixture: CallFixture,
+    *,
+    session_id: str | None = None,
+    subject: str | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """The `POST /callLog` body for a fixture with the CLI's overrides applied."""
+    body = fixture.as_body()
+    log_info = body["logInfo"]
+    if session_id is not None:
+        log_info["sessionId"] = check_session_id(session_id, "--session-id")
+    if subject is not None:
+        log_info["customSubject"] = subject
+    if note is not None:
+        body["note"] = note
+    return body

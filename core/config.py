@@ -128,6 +128,39 @@ class RetryConfig(_Section):
     max_delay: float = Field(default=5.0, ge=0)
 
 
+class ServerConfig(_Section):
+    """A running App Connect server to drive (`--target server`)."""
+
+    url: str = "http://127.0.0.1:6066"
+    #: The platform name the server's connector is registered under.
+    platform: str | None = None
+    #: Log in with `POST /apiKeyLogin` (the CRM API key) ...
+    api_key: str | None = Field(default=None, repr=False)
+    api_key_env: str | None = None
+    #: ... or mint the JWT with the server's APP_SERVER_SECRET_KEY for a users row id.
+    secret_env: str | None = None
+    user_id: str | None = None
+    #: The server's SQLite file (opened read-only), or its .env holding DATABASE_URL.
+    database: str | None = None
+    env_file: str | None = None
+    timeout: float = Field(default=30.0, gt=0)
+
+    def resolved_api_key(self) -> str | None:
+        return _from_env(self.api_key_env, "server.api_key_env") or self.api_key
+
+    def resolved_secret(self) -> str | None:
+        return _from_env(self.secret_env, "server.secret_env")
+
+
+def _from_env(variable: str | None, key: str) -> str | None:
+    if not variable:
+        return None
+    value = os.environ.get(variable)
+    if not value:
+        raise ConfigError(f"environment variable {variable} is not set", key)
+    return value
+
+
 class HarnessConfig(_Section):
     crm: CRMConfig = CRMConfig()
     connector: ConnectorConfig = ConnectorConfig()
@@ -135,6 +168,7 @@ class HarnessConfig(_Section):
     identity: IdentityConfig = IdentityConfig()
     app_connect: AppConnectConfig = AppConnectConfig()
     retries: RetryConfig = RetryConfig()
+    server: ServerConfig = ServerConfig()
     #: Call plugins by entry-point name or `module:callable`, run in order (core/plugins.py).
     plugins: list[str] = Field(default_factory=list)
 
@@ -225,6 +259,8 @@ def file_secrets(config: HarnessConfig) -> list[str]:
         held.append("identity.hash_key")
     if config.crm.oauth_client_secret:
         held.append("crm.oauth_client_secret")
+    if config.server.api_key:
+        held.append("server.api_key")
     return held
 
 

@@ -45,6 +45,9 @@ from appconnect.core.trace import InterfaceCall
 
 T = TypeVar("T")
 
+#: App Connect's warning for a session that is already logged (ref §3.2 step 3).
+EXISTING_LOG = "Existing log for session"
+
 #: The RingSense fields App Connect passes through to composition and the connector.
 RINGSENSE_KEYS = (
     "ringSenseTranscript",
@@ -148,6 +151,12 @@ class FlowResult:
     #: App Connect's `errorCode` (CRM_SESSION_REVOKED when the OAuth session is gone).
     error_code: str | None = None
 
+    @property
+    def logged(self) -> bool:
+        """Does a log exist for the session now (created, or already there)?"""
+        message = self.return_message.message if self.return_message else ""
+        return self.successful or message.startswith(EXISTING_LOG)
+
 
 def _failure(message: ReturnMessage, **extra: Any) -> FlowResult:
     return FlowResult(successful=False, return_message=message, **extra)
@@ -183,7 +192,7 @@ def create_call_log(pipeline: Pipeline, body: Mapping[str, Any], identity: Ident
     }
     state, existing = pipeline.store.begin_create(session_id, **key)
     if state == "existing":
-        return _failure(warning(f"Existing log for session {session_id}", 3000), record=existing)
+        return _failure(warning(f"{EXISTING_LOG} {session_id}", 3000), record=existing)
     if state == "busy":
         # Ours: App Connect has no claim, so concurrent logs of one session both create.
         return _failure(warning(f"Session {session_id} is being logged by another process", 3000))

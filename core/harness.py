@@ -28,7 +28,7 @@ from appconnect.connectors.contract import (
 from appconnect.connectors.errors import CRMError
 from appconnect.connectors.registry import ConnectorNotFound, build_connector
 from appconnect.core.auth import auth_header
-from appconnect.core.calls import CallFixture, check_session_id
+from appconnect.core.calls import CallFixture, request_body
 from appconnect.core.config import HarnessConfig, load_config
 from appconnect.core.errormap import api_error_message
 from appconnect.core.errors import BadInput, ConfigError, ConnectError
@@ -46,6 +46,7 @@ from appconnect.core.oauth import fresh_user
 from appconnect.core.plugins import load_plugins
 from appconnect.core.retry import RetryPolicy, retrying
 from appconnect.core.store import Store
+from appconnect.core.trace import InterfaceCall
 from appconnect.core.user_mapping import match_users
 from appconnect.fixtures.crm import CRMState, FixtureCRM
 from appconnect.fixtures.crm.faults import FaultPlan, FaultTransport
@@ -242,6 +243,11 @@ class Harness:
             attempts=retries.attempts, base_delay=retries.base_delay, max_delay=retries.max_delay
         )
 
+    @property
+    def calls(self) -> list[InterfaceCall]:
+        """The interface calls made so far (the trace)."""
+        return self.pipeline().calls
+
     def identity(self, overrides: Mapping[str, str] | None = None) -> Identity:
         return resolve_identity(self.config.identity, dict(overrides or {}))
 
@@ -278,6 +284,11 @@ class Harness:
         if any(user.userSettings.get(key) != value for key, value in settings.items()):
             user = store.update_user_settings(user.id, settings)
         return user
+
+    def connect_with_api_key(self, api_key: str) -> User:
+        """`POST /apiKeyLogin`: getUserInfo with this key; the user is stored (upserted)."""
+        probe = User(id="", platform=self.platform, accessToken=api_key)
+        return self.store.upsert_user(self._login(probe, None))
 
     def _oauth_login(self, previous: User | None) -> User:
         try:
@@ -334,14 +345,7 @@ class Harness:
         create_contact_name: str | None = None,
     ) -> LogCallOutcome:
         """The user logs a call from the extension (`POST /callLog`)."""
-        body = fixture.as_body()
-        log_info = body["logInfo"]
-        if session_id is not None:
-            log_info["sessionId"] = check_session_id(session_id, "--session-id")
-        if subject is not None:
-            log_info["customSubject"] = subject
-        if note is not None:
-            body["note"] = note
+        body = request_body(fixture, session_id=session_id, subject=subject, note=note)
         return self.log_body(
             body, fixture.identity_overrides(), create_contact_name=create_contact_name
         )

@@ -170,7 +170,9 @@ class Store:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 # users.accessToken holds CRM credentials: the file is user-only from birth.
                 os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
-            conn = sqlite3.connect(where, isolation_level=None, timeout=30)
+            # check_same_thread off: `appconnect serve` answers from its server thread, one
+            # request at a time (CoreServer holds a lock); nothing else shares a Store.
+            conn = sqlite3.connect(where, isolation_level=None, timeout=30, check_same_thread=False)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA busy_timeout = 30000")
             store = cls(conn, where)
