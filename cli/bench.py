@@ -84,7 +84,7 @@ def bench(
             if answer.strip().lower() not in ("y", "yes"):
                 raise BadInput("not confirmed", "--transport configured")
         cap = rate
-    with terminal.progress(lifecycles, "lifecycles", enabled=not as_json) as advance:
+    with terminal.progress("lifecycles", enabled=not as_json) as advance:
         report = run_bench(
             config,
             home=app.home or harness_home(),

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -13,8 +10,6 @@ import typer
 from appconnect.cli.context import app_context, handle_errors
 
 if TYPE_CHECKING:
-    from rich.progress import TaskID
-
     from appconnect.cli.terminal import Terminal
     from appconnect.core.checks import CheckReport
 
@@ -95,12 +90,17 @@ def check_interfaces(
             probe_number=probe_number or DEFAULT_PROBE_NUMBER, probe_writes=probe_writes
         ),
     )
-    show_progress = not as_json and sys.stderr.isatty()
+    show_progress = not as_json
     if app.target == "server":
         with app.server() as server:
             report = server.check()
     else:
-        with app.harness() as harness, _progress(show_progress) as progress:
+        with (
+            app.harness() as harness,
+            app.terminal.progress(
+                "reconciling callLogs", enabled=show_progress, min_total=PROGRESS_MIN_ROWS
+            ) as progress,
+        ):
             report = run_checks(harness, options, progress=progress)
     if as_json:
         app.terminal.json(report.as_dict())
@@ -108,32 +108,6 @@ def check_interfaces(
         _render(app.terminal, report)
     if not report.ok:
         raise typer.Exit(1)
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """A transient rich bar on stderr, started once the row count says it is worth it."""
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import Progress
-
-    bar = Progress(console=Console(stderr=True), transient=True)
-    task: list[TaskID] = []
-
-    def update(done: int, total: int) -> None:
-        if total < PROGRESS_MIN_ROWS:
-            return
-        if not task:
-            bar.start()
-            task.append(bar.add_task("reconciling callLogs", total=total))
-        bar.update(task[0], completed=done)
-
-    try:
-        yield update
-    finally:
-        bar.stop()
 
 
 def _render(terminal: Terminal, report: CheckReport) -> None:

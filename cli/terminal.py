@@ -70,18 +70,34 @@ class Terminal:
 
     @contextmanager
     def progress(
-        self, total: int, label: str, *, enabled: bool = True
+        self, label: str, *, enabled: bool = True, min_total: int = 0
     ) -> Iterator[Callable[[int, int], None]]:
-        """A progress bar on stderr (only on a terminal); yields `advance(done, total)`."""
+        """A transient progress bar on stderr; yields `advance(done, total)`.
+
+        Only on a terminal, and only once `total` reaches `min_total` (small jobs finish
+        before a bar would help).
+        """
         console = self._console(stderr=True)
         if not enabled or not console.is_terminal:
             yield lambda done, total: None
             return
-        from rich.progress import Progress
+        from rich.progress import Progress, TaskID
 
-        with Progress(console=console, transient=True) as bar:
-            task = bar.add_task(label, total=total)
-            yield lambda done, total: bar.update(task, completed=done, total=total)
+        bar = Progress(console=console, transient=True)
+        task: list[TaskID] = []
+
+        def advance(done: int, total: int) -> None:
+            if total < min_total:
+                return
+            if not task:
+                bar.start()
+                task.append(bar.add_task(label, total=total))
+            bar.update(task[0], completed=done, total=total)
+
+        try:
+            yield advance
+        finally:
+            bar.stop()
 
     # --- data (stdout) ---------------------------------------------------------------------
 

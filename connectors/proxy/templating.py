@@ -13,7 +13,10 @@ import json
 import math
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any, Final
+from typing import Any
+
+# One `undefined` for the whole harness: the composer's, so values pass between them.
+from appconnect.core.compose_js import UNDEFINED
 
 __all__ = [
     "UNDEFINED",
@@ -30,24 +33,6 @@ _EXPR = re.compile(r"\{\{\s*([^}]+?)\s*\}\}")
 _ONLY_EXPR = re.compile(r"^\{\{\s*([^}]+?)\s*\}\}$")
 
 
-class _Undefined:
-    """JavaScript's `undefined`: falsy, and distinct from None (null)."""
-
-    _instance: _Undefined | None = None
-
-    def __new__(cls) -> _Undefined:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __bool__(self) -> bool:
-        return False
-
-    def __repr__(self) -> str:
-        return "UNDEFINED"
-
-
-UNDEFINED: Final = _Undefined()
 
 
 def get_by_path(data: Any, path: str | None) -> Any:
