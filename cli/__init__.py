@@ -82,6 +82,20 @@ def root(
             "(log-call, edit-log, simulate-recording, check-interfaces, logs).",
         ),
     ] = "embedded",
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fault",
+            help="Make CRM requests fail: createCallLog=429, getCallLog=500x2 (then succeed), "
+            "updateCallLog=timeout, 'PATCH /v1/activities/*=reset'. Repeatable.",
+        ),
+    ] = None,
+    fault_rate: Annotated[
+        float | None,
+        typer.Option(
+            "--fault-rate", min=0, max=1, help="Random faults on this share of CRM requests."
+        ),
+    ] = None,
     debug: Annotated[
         bool, typer.Option("--debug", envvar="APPCONNECT_DEBUG", help="Show tracebacks.")
     ] = False,
@@ -91,7 +105,13 @@ def root(
     ] = False,
 ) -> None:
     ctx.obj = AppContext(
-        config=config, home=home, debug=debug, connector=connector_name, target=target
+        config=config,
+        home=home,
+        debug=debug,
+        connector=connector_name,
+        target=target,
+        fault_rules=list(fault or []),
+        fault_rate=fault_rate,
     )
 
 

@@ -30,6 +30,9 @@ class AppContext:
     connector: str | None = None
     #: `--target`: our core in-process, or a running App Connect server.
     target: str = "embedded"
+    #: `--fault RULE` (repeatable) and `--fault-rate`: added to the config's `[faults]`.
+    fault_rules: list[str] = field(default_factory=list)
+    fault_rate: float | None = None
     terminal: Terminal = field(default_factory=Terminal)
 
     def harness(self) -> Harness:
@@ -60,6 +63,14 @@ class AppContext:
         if path is not None:
             for message in config_warnings(path, config):
                 self.terminal.warning(message)
+        if self.fault_rules or self.fault_rate is not None:
+            faults = config.faults.model_copy(
+                update={
+                    "rules": [*config.faults.rules, *self.fault_rules],
+                    "rate": config.faults.rate if self.fault_rate is None else self.fault_rate,
+                }
+            )
+            config = config.model_copy(update={"faults": faults})
         return self.with_connector(config), path
 
     def with_connector(self, config: HarnessConfig) -> HarnessConfig:

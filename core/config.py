@@ -128,6 +128,15 @@ class RetryConfig(_Section):
     max_delay: float = Field(default=5.0, ge=0)
 
 
+class FaultsConfig(_Section):
+    """Faults injected in front of the CRM (fixtures/crm/faults.py): rules and a random rate."""
+
+    #: `createCallLog=429`, `getCallLog=500x2`, `PATCH /v1/activities/*=timeout`, ...
+    rules: list[str] = Field(default_factory=list)
+    rate: float = Field(default=0.0, ge=0, le=1)
+    seed: int = 0
+
+
 class ServerConfig(_Section):
     """A running App Connect server to drive (`--target server`)."""
 
@@ -169,6 +178,7 @@ class HarnessConfig(_Section):
     app_connect: AppConnectConfig = AppConnectConfig()
     retries: RetryConfig = RetryConfig()
     server: ServerConfig = ServerConfig()
+    faults: FaultsConfig = FaultsConfig()
     #: Call plugins by entry-point name or `module:callable`, run in order (core/plugins.py).
     plugins: list[str] = Field(default_factory=list)
 

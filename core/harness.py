@@ -49,7 +49,7 @@ from appconnect.core.store import Store
 from appconnect.core.trace import InterfaceCall
 from appconnect.core.user_mapping import match_users
 from appconnect.fixtures.crm import CRMState, FixtureCRM
-from appconnect.fixtures.crm.faults import FaultPlan, FaultTransport
+from appconnect.fixtures.crm.faults import FaultPlan, FaultSpecError, FaultTransport
 from appconnect.fixtures.crm.oauth import OAuthServer
 
 if TYPE_CHECKING:
@@ -62,6 +62,15 @@ EMBEDDED_CRM_URL = "http://fixture-crm.embedded"
 class LogCallOutcome:
     result: FlowResult
     contact_created: bool = False
+
+
+def fault_plan(config: HarnessConfig) -> FaultPlan:
+    """The config's `[faults]` as a plan; a bad rule is a config error naming it."""
+    faults = config.faults
+    try:
+        return FaultPlan.from_specs(faults.rules, rate=faults.rate, seed=faults.seed)
+    except FaultSpecError as exc:
+        raise ConfigError(str(exc), "faults.rules") from None
 
 
 class Harness:
@@ -79,8 +88,8 @@ class Harness:
         faults: FaultPlan | None = None,
     ) -> None:
         self.config = config
-        #: Faults injected in front of the CRM (scenario `fault` steps add to it).
-        self.faults = faults or FaultPlan()
+        #: Faults injected in front of the CRM: the config's, plus what scenario steps add.
+        self.faults = faults or fault_plan(config)
         self.home = home
         self.config_path = config_path
         self._transport = transport

@@ -219,3 +219,20 @@ def test_eight_processes_one_session_one_activity_one_row(home: Path) -> None:
     with harness(home) as h:
         assert len(list(h.call_logs())) == 1
         assert h.store.claims() == []
+
+
+def test_faults_from_the_cli_and_the_config(run: Any, home: Path, tmp_path: Path) -> None:
+    result = run("--fault", "createCallLog=503", "log-call")
+    assert result.exit_code == 1
+    assert "Warning: Error creating call log" in result.stderr
+    assert activities(home) == []
+    config = tmp_path / "appconnect.toml"
+    config.write_text('[faults]\nrules = ["getCallLog=500x1"]\n[retries]\nbase_delay = 0\n')
+    assert run("--config", str(config), "log-call").exit_code == 0
+    edited = run("--config", str(config), "edit-log", SESSION, "--note", "x", "--json")
+    assert edited.exit_code == 0, edited.output
+    assert '"getCallLog",\n    "getCallLog"' in edited.stdout  # failed once, retried
+    bad = run("--fault", "createCallLog=418", "log-call")
+    assert bad.exit_code == 2
+    assert bad.stderr.startswith("Error: unknown fault kind '418'")
+    assert run("--fault-rate", "1.5", "log-call").exit_code == 2
