@@ -556,7 +556,8 @@ def get_call_logs(
         user, header = pipeline.authorize(user)  # App Connect authorizes only for details
     for session_id in list(session_ids)[:5]:
         row = pick_row(list(pipeline.store.iter_call_logs(session_id)), identity)
-        if row is None or (require_details and row.thirdPartyLogId == "0"):
+        # App Connect compares the session id with 0 (`sId == 0`) when details are asked for.
+        if row is None or (require_details and session_id == "0"):
             entries.append(LookupEntry(sessionId=session_id, matched=False))
             continue
         details: Mapping[str, Any] | None = None
