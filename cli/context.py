@@ -47,10 +47,22 @@ class AppContext:
         return self.server() if self.target == "server" else self.harness()
 
     def server(self) -> ServerTarget:
+        from appconnect.core.home import harness_home
         from appconnect.core.server_target import ServerTarget
 
         config, path = self._config_and_path()
-        return ServerTarget(config, config_dir=path.parent if path else None)
+        return ServerTarget(
+            config,
+            config_dir=path.parent if path else None,
+            home=self.home or harness_home(),
+        )
+
+    def config_dir(self) -> Path | None:
+        """The folder of the config file (relative paths in it are read from there)."""
+        from appconnect.core.config import find_config_file
+
+        path = find_config_file(self.config)
+        return path.parent if path else None
 
     def load_config(self) -> HarnessConfig:
         """The config file's settings with `--connector` applied (warnings shown)."""

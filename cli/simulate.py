@@ -57,13 +57,17 @@ def simulate(
     loaded = load_scenario(scenario)
     config = app.load_config()
     before = _pause(app) if step_by_step else None
+    on_server = app.target == "server"
     run = run_scenario(
         config,
         loaded,
         home=app.home or harness_home(),
         sandbox=not keep,
-        session_suffix=f"-{secrets.token_hex(3)}" if keep else "",
+        # A home or a server keeps what runs leave: new session ids keep runs repeatable.
+        session_suffix=f"-{secrets.token_hex(3)}" if keep or on_server else "",
         before_step=before,
+        target="server" if on_server else "embedded",
+        config_dir=app.config_dir(),
     )
     show_run(app, run, trace=trace, as_json=as_json)
     if not run.ok:

@@ -17,10 +17,14 @@ from urllib.parse import urlsplit
 import httpx
 
 from appconnect.connectors.contract import (
+    CallLogInfo,
     CallLogRecord,
     Connector,
     CreateContactRequest,
+    CRMCallLog,
     FindContactRequest,
+    GetCallLogRequest,
+    ListCallLogsRequest,
     User,
     UserInfoRequest,
     UserListRequest,
@@ -251,6 +255,9 @@ class Harness:
         return RetryPolicy(
             attempts=retries.attempts, base_delay=retries.base_delay, max_delay=retries.max_delay
         )
+
+    #: The trace holds the connector's interface calls themselves.
+    sees_interface_calls = True
 
     @property
     def calls(self) -> list[InterfaceCall]:
@@ -485,6 +492,43 @@ class Harness:
 
     def call_logs(self, session_id: str | None = None) -> Iterator[CallLogRecord]:
         return self.store.iter_call_logs(session_id)
+
+    # --- what scenarios read and act on (the same methods on core/server_target.py) -------
+
+    def rows(self, session_id: str) -> list[CallLogRecord]:
+        return list(self.store.iter_call_logs(session_id))
+
+    def read_crm_log(self, row: CallLogRecord) -> CallLogInfo | None:
+        """The CRM log a row points to, through the connector (untraced: a check, not a
+        flow); None when it is gone. CRMError when it cannot be read."""
+        pipeline = self.pipeline()
+        connector, user = pipeline.connector, pipeline.user
+        if connector.get_call_log is None or user is None:
+            return None
+        header = auth_header(connector, user)
+        request = GetCallLogRequest(user, row.id, row.thirdPartyLogId, row.contactId, header)
+        try:
+            return connector.get_call_log(request).callLogInfo
+        except CRMError as exc:
+            if exc.status in (404, 410):
+                return None
+            raise
+
+    def list_crm_logs(self, session_id: str) -> list[CRMCallLog] | None:
+        """The CRM's call logs for a session, or None when the connector cannot list."""
+        pipeline = self.pipeline()
+        connector, user = pipeline.connector, pipeline.user
+        if connector.list_call_logs is None or user is None:
+            return None
+        header = auth_header(connector, user)
+        return connector.list_call_logs(ListCallLogsRequest(user, header, session_id))
+
+    def use_user_settings(self, settings: Mapping[str, Any]) -> None:
+        """Extra userSettings for this run only: the stored user is not changed."""
+        pipeline = self.pipeline()
+        if settings and pipeline.user is not None:
+            merged = {**pipeline.user.userSettings, **settings}
+            pipeline.user = replace(pipeline.user, userSettings=merged)
 
     def check_interfaces(self) -> CheckReport:
         # Imported here: the checks build many pydantic models that logging never needs.

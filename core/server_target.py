@@ -9,20 +9,21 @@ table from its SQLite file (read-only), and reconciles those rows through the se
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import httpx
 
-from appconnect.connectors.contract import CallLogRecord
+from appconnect.connectors.contract import CallLogInfo, CallLogRecord, CRMCallLog, User
 from appconnect.core.calls import CallFixture, request_body
 from appconnect.core.checks import CheckReport
 from appconnect.core.config import HarnessConfig
 from appconnect.core.errors import ConfigError, StoreError
 from appconnect.core.flows import FlowResult
 from appconnect.core.harness import LogCallOutcome
+from appconnect.core.home import fixture_crm_path
 from appconnect.core.reconcile import (
     CONTACT_MISMATCH,
     CRM_UNREADABLE,
@@ -33,6 +34,8 @@ from appconnect.core.reconcile import (
 from appconnect.core.remote import ServerClient
 from appconnect.core.store import CALL_LOG_COLUMNS
 from appconnect.core.trace import InterfaceCall
+from appconnect.fixtures.crm import CRMState
+from appconnect.fixtures.crm.faults import FaultPlan
 
 NOT_IN_SERVER = "not-found-by-server"
 
@@ -43,10 +46,14 @@ class ServerTarget:
         config: HarnessConfig,
         *,
         config_dir: Path | None = None,
+        home: Path | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         server = config.server
         self.config = config
+        self.home = home
+        #: The server makes its own CRM calls: faults cannot be injected from here.
+        self.faults: FaultPlan | None = None
         self.platform = server.platform or config.platform
         self._base = config_dir or Path.cwd()
         self.client = ServerClient(
@@ -67,6 +74,9 @@ class ServerTarget:
     ) -> None:
         self.client.close()
 
+    #: Only the server's routes are visible, not its connector's calls.
+    sees_interface_calls = False
+
     @property
     def calls(self) -> list[InterfaceCall]:
         return self.client.calls
@@ -83,32 +93,121 @@ class ServerTarget:
         create_contact_name: str | None = None,
     ) -> LogCallOutcome:
         body = request_body(fixture, session_id=session_id, subject=subject, note=note)
+        return self.log_body(
+            body, fixture.identity_overrides(), create_contact_name=create_contact_name
+        )
+
+    def log_body(
+        self,
+        body: dict[str, Any],
+        identity_overrides: Mapping[str, str],
+        *,
+        create_contact_name: str | None = None,
+        as_user: User | None = None,
+    ) -> LogCallOutcome:
+        """Like the extension: look the session up, match (or create) the contact, then
+        `POST /callLog`. Server-side logs go with `User-Agent: SSCL`; the user is the
+        server's business (`as_user` is for the embedded core's user mapping)."""
+        body = dict(body)
+        sscl = bool(body.pop("isFromSSCL", False))
+        for key, value in identity_overrides.items():
+            body.setdefault(key, value)  # App Connect reads identity from the top level
         session = str(body["logInfo"]["sessionId"])
-        overrides = fixture.identity_overrides()
         known = self.client.get_call_logs(
             [session],
-            extension_number=overrides.get("extensionNumber", ""),
-            hashed_extension_id=overrides.get("hashedExtensionId", ""),
+            extension_number=str(body.get("extensionNumber") or ""),
+            hashed_extension_id=str(body.get("hashedExtensionId") or ""),
         )
         created = False
         if not any(entry.get("matched") for entry in known) and not body.get("contactId"):
-            number = fixture.contact_number
-            found = self.client.find_contact(number) if number else []
-            contact = found[0] if found else None
-            if contact is None and create_contact_name and number:
-                contact = self.client.create_contact(number, create_contact_name)
-                created = contact is not None
-            if contact is not None:
-                body.update(
-                    contactId=str(contact.get("id")),
-                    contactName=contact.get("name") or "",
-                    contactType=contact.get("type") or "",
-                )
-        result = self.client.create_call_log(body)
+            created = self._resolve_contact(body, create_contact_name)
+        result = self.client.create_call_log(body, sscl=sscl)
         return LogCallOutcome(result, contact_created=created)
 
-    def update_log(self, body: dict[str, Any]) -> FlowResult:
-        return self.client.update_call_log(body)
+    def _resolve_contact(self, body: dict[str, Any], create_name: str | None) -> bool:
+        log_info = body["logInfo"]
+        inbound = log_info.get("direction") == "Inbound"
+        party = log_info.get("from" if inbound else "to") or {}
+        number = str(party.get("phoneNumber") or "")
+        extension = str(party.get("extensionNumber") or "")
+        is_extension = not number and bool(extension)
+        lookup = extension if is_extension else number
+        found = self.client.find_contact(lookup, is_extension=is_extension) if lookup else []
+        contact = found[0] if found else None
+        created = False
+        if contact is None and create_name and number:
+            contact = self.client.create_contact(number, create_name)
+            created = contact is not None
+        if contact is not None:
+            body.update(
+                contactId=str(contact.get("id")),
+                contactName=contact.get("name") or "",
+                contactType=contact.get("type") or "",
+            )
+        return created
+
+    def update_log(self, body: Mapping[str, Any]) -> FlowResult:
+        body = dict(body)
+        sscl = bool(body.pop("isFromSSCL", False))
+        return self.client.update_call_log(body, sscl=sscl)
+
+    def disposition(self, session_id: str, dispositions: Mapping[str, Any]) -> FlowResult:
+        body = {"sessionId": session_id, "dispositions": dict(dispositions)}
+        return self.client.upsert_disposition(body)
+
+    def cache_note(self, session_id: str, note: str) -> None:
+        self.client.cache_note(session_id, note)
+
+    def server_side_user(
+        self, rc_extension_id: str, rc_extensions: Sequence[Mapping[str, Any]]
+    ) -> User | None:
+        return None  # the server applies its own user mapping
+
+    def use_user_settings(self, settings: Mapping[str, Any]) -> None:
+        """User settings live on the server (`POST /user/settings`); not changed from here."""
+
+    # --- what scenario assertions read -------------------------------------------------------
+
+    @property
+    def fixture_crm_reachable(self) -> bool:
+        """Is the server's CRM the fixture CRM served from this home (the documented set-up)?"""
+        return self.home is not None and fixture_crm_path(self.home).is_file()
+
+    @property
+    def crm_state(self) -> CRMState:
+        if self.home is None:
+            raise ConfigError("no harness home holds the fixture CRM", "server")
+        return CRMState(fixture_crm_path(self.home))
+
+    def rows(self, session_id: str) -> list[CallLogRecord]:
+        return list(self.call_logs(session_id))
+
+    def read_crm_log(self, row: CallLogRecord) -> CallLogInfo | None:
+        """The CRM log through the server (`GET /callLog … requireDetails=true`)."""
+        entries = self.client.get_call_logs(
+            [row.sessionId],
+            require_details=True,
+            extension_number=row.extensionNumber,
+            hashed_extension_id=row.hashedExtensionId,
+        )
+        details = entries[0].get("logData") if entries else None
+        return CallLogInfo.model_validate(details) if isinstance(details, dict) else None
+
+    def list_crm_logs(self, session_id: str) -> list[CRMCallLog] | None:
+        if not self.fixture_crm_reachable:
+            return None
+        activities = self.crm_state.list_activities(session_id=session_id)
+        return [
+            CRMCallLog(
+                id=a["id"],
+                sessionId=a.get("sessionId"),
+                contactId=a.get("contactId"),
+                ownerId=a.get("ownerId"),
+                subject=a.get("subject"),
+                body=a.get("body"),
+            )
+            for a in activities
+        ]
 
     def edit_log(self, session_id: str, *, subject: str | None, note: str | None) -> FlowResult:
         from appconnect.core.errors import BadInput

@@ -8,18 +8,18 @@ through the connector and the callLogs table through the store.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from appconnect.connectors.contract import GetCallLogRequest, ListCallLogsRequest
+from appconnect.connectors.contract import CallLogInfo, CallLogRecord, CRMCallLog, User
 from appconnect.connectors.errors import CRMError
-from appconnect.core.auth import auth_header
 from appconnect.core.calls import load_call_fixture, with_overrides
 from appconnect.core.config import HarnessConfig
 from appconnect.core.errors import BadInput, HarnessError
 from appconnect.core.flows import FlowResult
-from appconnect.core.harness import Harness
+from appconnect.core.harness import Harness, LogCallOutcome
 from appconnect.core.scenarios import (
     AiNoteStep,
     AssertStep,
@@ -41,6 +41,11 @@ from appconnect.core.scenarios import (
     VoicemailStep,
 )
 from appconnect.core.trace import InterfaceCall, redact
+
+if TYPE_CHECKING:
+    from appconnect.core.server_target import ServerTarget
+    from appconnect.fixtures.crm import CRMState
+    from appconnect.fixtures.crm.faults import FaultPlan
 
 Status = Literal["pass", "fail", "skip"]
 ANSWERED_RESULTS = frozenset({"Accepted", "Call connected", "Answered"})
@@ -94,12 +99,61 @@ def scenario_config(config: HarnessConfig, settings: ScenarioSettings) -> Harnes
     return config.model_copy(update={"app_connect": app, "connector": connector})
 
 
+class ScenarioCore(Protocol):
+    """What a scenario drives: our embedded core (`Harness`) or a running App Connect server
+    (`ServerTarget`). Both play App Connect's client the same way."""
+
+    @property
+    def faults(self) -> FaultPlan | None: ...
+
+    @property
+    def calls(self) -> list[InterfaceCall]: ...
+
+    @property
+    def fixture_crm_reachable(self) -> bool: ...
+
+    @property
+    def sees_interface_calls(self) -> bool:
+        """Does `calls` hold connector interface calls (embedded), or only HTTP routes?"""
+        ...
+
+    @property
+    def crm_state(self) -> CRMState: ...
+
+    def log_body(
+        self,
+        body: dict[str, Any],
+        identity_overrides: Mapping[str, str],
+        *,
+        create_contact_name: str | None = None,
+        as_user: User | None = None,
+    ) -> LogCallOutcome: ...
+
+    def update_log(self, body: Mapping[str, Any]) -> FlowResult: ...
+
+    def disposition(self, session_id: str, dispositions: Mapping[str, Any]) -> FlowResult: ...
+
+    def cache_note(self, session_id: str, note: str) -> None: ...
+
+    def server_side_user(
+        self, rc_extension_id: str, rc_extensions: Sequence[Mapping[str, Any]]
+    ) -> User | None: ...
+
+    def rows(self, session_id: str) -> list[CallLogRecord]: ...
+
+    def read_crm_log(self, row: CallLogRecord) -> CallLogInfo | None: ...
+
+    def list_crm_logs(self, session_id: str) -> list[CRMCallLog] | None: ...
+
+    def use_user_settings(self, settings: Mapping[str, Any]) -> None: ...
+
+
 class ScenarioRunner:
     """Runs steps against one harness, remembering the call's session between steps."""
 
     def __init__(
         self,
-        harness: Harness,
+        harness: ScenarioCore,
         *,
         call: str = "inbound-answered",
         settings: ScenarioSettings | None = None,
@@ -115,16 +169,13 @@ class ScenarioRunner:
         self.session_id = session_id
         self.session_suffix = session_suffix
         self._previous: StepResult | None = None
-        pipeline = harness.pipeline()
-        if self.settings.userSettings and pipeline.user is not None:
-            # The scenario's settings hold for this run only: the stored user is not changed.
-            wrapped = {
+        # The scenario's settings hold for this run only.
+        harness.use_user_settings(
+            {
                 key: value if isinstance(value, Mapping) and "value" in value else {"value": value}
                 for key, value in self.settings.userSettings.items()
             }
-            pipeline.user = replace(
-                pipeline.user, userSettings={**pipeline.user.userSettings, **wrapped}
-            )
+        )
 
     def run(
         self, steps: Sequence[Step], *, before_step: Callable[[int, Step], bool] | None = None
@@ -138,7 +189,7 @@ class ScenarioRunner:
         return results
 
     def run_step(self, index: int, step: Step) -> StepResult:
-        calls = self.harness.pipeline().calls
+        calls = self.harness.calls
         start = len(calls)
         name = step.name or step.kind
         try:
@@ -260,6 +311,10 @@ class ScenarioRunner:
         from appconnect.fixtures.crm.faults import FaultSpecError
 
         plan = self.harness.faults
+        if plan is None:
+            return StepResult(
+                index, step.kind, name, "skip", "faults need the embedded core's CRM client"
+            )
         try:
             for rule in step.rules:
                 plan.add(rule)
@@ -275,9 +330,10 @@ class ScenarioRunner:
 
         if not self.harness.fixture_crm_reachable:
             return StepResult(index, step.kind, name, "skip", "crm-edit needs the fixture CRM")
-        row = self.harness.store.find_call_log(self._session())
-        if row is None:
+        rows = self.harness.rows(self._session())
+        if not rows:
             raise BadInput("no callLogs row to edit the CRM log of", self._session())
+        row = rows[0]
         state = self.harness.crm_state
         changes: dict[str, Any] = _given(subject=step.subject, body=step.body)
         try:
@@ -294,12 +350,14 @@ class ScenarioRunner:
     def _check(self, step: AssertStep) -> list[str]:
         failures: list[str] = []
         previous = self._previous
-        if step.calls is not None:
+        # Through a server only its routes are visible, not the connector's interface calls.
+        if step.calls is not None and self.harness.sees_interface_calls:
             made = [c.interface for c in previous.calls] if previous else []
             if made != step.calls:
                 failures.append(f"calls: expected {step.calls}, got {made}")
-        for interface, expected in step.callArguments.items():
-            failures.extend(_check_arguments(previous, interface, expected))
+        if self.harness.sees_interface_calls:
+            for interface, expected in step.callArguments.items():
+                failures.extend(_check_arguments(previous, interface, expected))
         if step.message is not None:
             got = previous.message if previous else None
             if got != step.message:
@@ -313,7 +371,7 @@ class ScenarioRunner:
     def _check_row(self, step: AssertStep) -> list[str]:
         assert step.row is not None
         expected = step.row
-        rows = list(self.harness.store.iter_call_logs(self._session()))
+        rows = self.harness.rows(self._session())
         failures = []
         if expected.exists != bool(rows):
             failures.append(f"row: expected exists={expected.exists}, found {len(rows)} rows")
@@ -329,31 +387,22 @@ class ScenarioRunner:
     def _check_crm(self, step: AssertStep) -> list[str]:
         assert step.crm is not None
         expected = step.crm
-        pipeline = self.harness.pipeline()
-        connector, user = pipeline.connector, pipeline.user
         failures: list[str] = []
         if expected.count is not None:
-            if connector.list_call_logs is None or user is None:
-                failures.append("crm.count: the connector cannot list call logs")
-            else:
-                listed = connector.list_call_logs(
-                    ListCallLogsRequest(user, auth_header(connector, user), self._session())
+            listed = self.harness.list_crm_logs(self._session())
+            if listed is None:
+                failures.append("crm.count: the CRM's call logs cannot be listed here")
+            elif len(listed) != expected.count:
+                failures.append(
+                    f"crm.count: expected {expected.count} CRM logs, found {len(listed)}"
                 )
-                if len(listed) != expected.count:
-                    failures.append(
-                        f"crm.count: expected {expected.count} CRM logs, found {len(listed)}"
-                    )
-        row = self.harness.store.find_call_log(self._session())
-        record: Any = None
-        if row is not None and connector.get_call_log is not None and user is not None:
-            request = GetCallLogRequest(
-                user, row.id, row.thirdPartyLogId, row.contactId, auth_header(connector, user)
-            )
+        rows = self.harness.rows(self._session())
+        record: CallLogInfo | None = None
+        if rows:
             try:
-                record = connector.get_call_log(request).callLogInfo  # not traced: a check
+                record = self.harness.read_crm_log(rows[0])
             except CRMError as exc:
-                if exc.status not in (404, 410):
-                    return [*failures, f"crm: cannot read the CRM log: {exc}"]
+                return [*failures, f"crm: cannot read the CRM log: {exc}"]
         if not expected.exists:
             if record is not None:
                 failures.append("crm: expected no CRM log, but one exists")
@@ -385,14 +434,24 @@ def run_scenario(
     session_suffix: str = "",
     before_step: Callable[[int, Step], bool] | None = None,
     transport: Any = None,
+    target: Literal["embedded", "server"] = "embedded",
+    config_dir: Path | None = None,
 ) -> ScenarioRun:
-    """Run a whole scenario in its own harness (a sandbox unless told otherwise)."""
-    harness = Harness(
-        scenario_config(config, scenario.settings), home, sandbox=sandbox, transport=transport
-    )
-    with harness:
+    """Run a whole scenario: in its own harness (a sandbox unless told otherwise), or
+    against the App Connect server in the config's `[server]`."""
+    settings_applied = scenario_config(config, scenario.settings)
+    core: Harness | ServerTarget
+    if target == "server":
+        from appconnect.core.server_target import ServerTarget
+
+        core = ServerTarget(
+            settings_applied, config_dir=config_dir, home=Path(home), transport=transport
+        )
+    else:
+        core = Harness(settings_applied, home, sandbox=sandbox, transport=transport)
+    with core:
         runner = ScenarioRunner(
-            harness,
+            core,
             call=scenario.call,
             settings=scenario.settings,
             session_suffix=session_suffix,

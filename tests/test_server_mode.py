@@ -161,6 +161,7 @@ def loopback_server(tmp_path: Path) -> Iterator[tuple[str, Path, str]]:
 
     server_home = tmp_path / "server-home"
     harness = Harness(parse_config({}, "t"), server_home)
+    harness.pipeline()  # a running server has its database and its CRM user already
     httpd = make_server("127.0.0.1", 0, CoreServer(harness, SECRET), handler_class=Quiet)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -227,3 +228,48 @@ def test_database_from_a_server_env_file(tmp_path: Path) -> None:
     env = tmp_path / ".env"
     env.write_text("PORT=6066\nDATABASE_URL=sqlite://./db.sqlite\n")
     assert database_from_env(env) == tmp_path / "./db.sqlite"
+
+
+SERVER_SCENARIOS = [
+    "answered-inbound",
+    "auto-log-skip",
+    "crm-user-edits",
+    "extension-number-call",
+    "missed-call",
+    "outbound-disposition",
+    "voicemail",
+]
+
+
+@pytest.mark.parametrize("name", SERVER_SCENARIOS)
+def test_bundled_scenarios_through_a_server(
+    run: Callable[..., Result],
+    tmp_path: Path,
+    loopback_server: tuple[str, Path, str],
+    name: str,
+) -> None:
+    """The same scenarios, driven over HTTP. (server-side-logging needs the server's own
+    USE_CACHE and user mapping, which a scenario cannot switch on remotely.)"""
+    import json
+
+    url, database, key = loopback_server
+    config = tmp_path / "appconnect.toml"
+    config.write_text(
+        f'[server]\nurl = "{url}"\nplatform = "fixture"\napi_key = "{key}"\n'
+        f'database = "{database}"\n'
+    )
+    config.chmod(0o600)
+    # The server's home holds the fixture CRM it uses, so crm-edit and counts can reach it.
+    server_home = database.parent
+    result = run(
+        "--config", str(config), "--home", str(server_home), "--target", "server",
+        "simulate", name, "--json",
+    )  # fmt: skip
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0, json.dumps(report, indent=1)
+    assert report["ok"] is True
+    routes = {call["interface"] for step in report["steps"] for call in step["calls"]}
+    assert routes <= {
+        "POST /apiKeyLogin", "GET /callLog", "GET /contact", "POST /contact", "POST /callLog",
+        "PATCH /callLog", "PUT /callDisposition", "POST /callLog/cacheNote",
+    }  # fmt: skip
