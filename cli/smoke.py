@@ -48,7 +48,13 @@ def smoke(
         config = config.model_copy(
             update={"connector": config.connector.model_copy(update={"name": connector})}
         )
-    report = run_smoke(config, home=app.home or harness_home(), keep=keep)
+    report = run_smoke(
+        config,
+        home=app.home or harness_home(),
+        keep=keep,
+        target="server" if app.target == "server" else "embedded",
+        config_dir=app.config_dir(),
+    )
     if junit is not None:
         cases = [
             Case(f"appconnect.smoke.{report.platform}", c.id, c.status, c.reason, c.seconds)

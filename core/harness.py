@@ -22,17 +22,20 @@ from appconnect.connectors.contract import (
     Connector,
     CreateContactRequest,
     CRMCallLog,
+    DeleteCallLogRequest,
     FindContactRequest,
     GetCallLogRequest,
     ListCallLogsRequest,
     User,
     UserInfoRequest,
     UserListRequest,
+    implemented_interfaces,
 )
 from appconnect.connectors.errors import CRMError
 from appconnect.connectors.registry import ConnectorNotFound, build_connector
 from appconnect.core.auth import auth_header
 from appconnect.core.calls import CallFixture, request_body
+from appconnect.core.compose import is_composable
 from appconnect.core.config import HarnessConfig, load_config
 from appconnect.core.errormap import api_error_message
 from appconnect.core.errors import BadInput, ConfigError, ConnectError
@@ -522,6 +525,46 @@ class Harness:
             return None
         header = auth_header(connector, user)
         return connector.list_call_logs(ListCallLogsRequest(user, header, session_id))
+
+    # --- what smoke needs beyond scenarios (the same on core/server_target.py) -----------
+
+    def connect(self) -> str:
+        """Log in (App Connect's connect step); the user's id."""
+        user = self.pipeline().user
+        if user is None:
+            raise ConnectError("no user after login", self.crm_url)
+        return user.id
+
+    def implemented(self) -> dict[str, bool]:
+        pipeline = self.pipeline()
+        return implemented_interfaces(pipeline.connector, cache_call_note=pipeline.use_cache)
+
+    def match_contact(self, body: dict[str, Any], create_name: str | None) -> bool:
+        """The extension's contact match into `body`; whether a contact was created."""
+        pipeline = self.pipeline()
+        if pipeline.connector.find_contact is None:
+            raise BadInput("the connector has no findContact", "findContact")
+        return self.resolve_contact(pipeline, body, create_name)
+
+    def composes(self) -> bool:
+        """Does core compose the body (a text/html/markdown log format)?"""
+        return is_composable(self.pipeline().log_format())
+
+    def delete_crm_logs(self, log_ids: Sequence[str]) -> list[str]:
+        """Delete CRM logs (smoke's clean-up); the ids that could not be deleted."""
+        if self.sandbox and self.embedded_crm:
+            return []  # an in-memory CRM: nothing outlives the run
+        pipeline = self.pipeline()
+        deleter, user = pipeline.connector.delete_call_log, pipeline.user
+        if deleter is None or user is None:
+            return list(log_ids)
+        left = []
+        for log_id in log_ids:
+            try:
+                deleter(DeleteCallLogRequest(user, auth_header(pipeline.connector, user), log_id))
+            except CRMError:
+                left.append(log_id)
+        return left
 
     def use_user_settings(self, settings: Mapping[str, Any]) -> None:
         """Extra userSettings for this run only: the stored user is not changed."""

@@ -63,3 +63,12 @@ def needs_refresh(payload: dict[str, Any], *, now: float | None = None) -> bool:
     expires = payload.get("exp")
     moment = time.time() if now is None else now
     return expires is not None and float(expires) - moment <= REFRESH_BELOW
+
+
+def peek(token: str) -> dict[str, Any]:
+    """A token's payload, unverified (a client reading its own user id)."""
+    try:
+        payload = json.loads(_unb64(token.split(".")[1]))
+    except (IndexError, ValueError):
+        return {}
+    return payload if isinstance(payload, dict) else {}

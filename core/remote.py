@@ -91,6 +91,10 @@ class ServerClient:
         self.calls.append(InterfaceCall(route, ok, error, body or params, data, elapsed))
         return response.status_code, data
 
+    def jwt(self) -> str:
+        """The JWT in use, logging in first when there is none."""
+        return self._jwt()
+
     def _jwt(self) -> str:
         if self.token is None:
             self.token = self._login()

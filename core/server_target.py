@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from appconnect.connectors.contract import CallLogInfo, CallLogRecord, CRMCallLog, User
+from appconnect.core import jwt
 from appconnect.core.calls import CallFixture, request_body
 from appconnect.core.checks import CheckReport
 from appconnect.core.config import HarnessConfig
@@ -123,6 +124,34 @@ class ServerTarget:
             created = self._resolve_contact(body, create_contact_name)
         result = self.client.create_call_log(body, sscl=sscl)
         return LogCallOutcome(result, contact_created=created)
+
+    # --- what smoke needs beyond scenarios ---------------------------------------------------
+
+    def connect(self) -> str:
+        """Log in to the server; the id in its JWT."""
+        return str(jwt.peek(self.client.jwt()).get("id", ""))
+
+    def implemented(self) -> dict[str, bool]:
+        return self.client.implemented_interfaces()
+
+    def match_contact(self, body: dict[str, Any], create_name: str | None) -> bool:
+        return self._resolve_contact(body, create_name)
+
+    def composes(self) -> bool:
+        """The server's log format is not visible over HTTP: App Connect's default (plain
+        text) is assumed."""
+        return True
+
+    def delete_crm_logs(self, log_ids: Sequence[str]) -> list[str]:
+        if not self.fixture_crm_reachable:
+            return list(log_ids)  # no delete route in App Connect's API
+        state, left = self.crm_state, []
+        for log_id in log_ids:
+            try:
+                state.delete_activity(log_id, by="api")
+            except LookupError:
+                left.append(log_id)
+        return left
 
     def _resolve_contact(self, body: dict[str, Any], create_name: str | None) -> bool:
         log_info = body["logInfo"]

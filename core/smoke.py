@@ -15,18 +15,12 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from appconnect.connectors.contract import (
-    DeleteCallLogRequest,
-    GetCallLogRequest,
-    implemented_interfaces,
-)
 from appconnect.connectors.errors import CRMError
-from appconnect.core.auth import auth_header
 from appconnect.core.config import HarnessConfig
 from appconnect.core.errors import ConfigError, HarnessError
 from appconnect.core.harness import Harness
@@ -40,7 +34,10 @@ from appconnect.core.scenarios import (
     SsclUpdateStep,
     Step,
 )
-from appconnect.core.simulate import ScenarioRunner, StepResult
+from appconnect.core.simulate import ScenarioCore, ScenarioRunner, StepResult
+
+if TYPE_CHECKING:
+    from appconnect.core.server_target import ServerTarget
 
 Status = Literal["pass", "fail", "skip"]
 REQUIRED_INTERFACES = ("createCallLog", "updateCallLog")
@@ -81,10 +78,28 @@ class _Skipped(Exception):
     """A check that cannot run here, with the reason."""
 
 
+class SmokeCore(ScenarioCore, Protocol):
+    """A scenario core that can also log in, list its interfaces, match a contact and clean
+    up: Harness and ServerTarget."""
+
+    @property
+    def platform(self) -> str: ...
+
+    def connect(self) -> str: ...
+
+    def implemented(self) -> dict[str, bool]: ...
+
+    def match_contact(self, body: dict[str, Any], create_name: str | None) -> bool: ...
+
+    def composes(self) -> bool: ...
+
+    def delete_crm_logs(self, log_ids: Sequence[str]) -> list[str]: ...
+
+
 class Smoke:
     """Runs the checklist; each check is a method, run in order, recorded as a `Check`."""
 
-    def __init__(self, harness: Harness, run_id: str) -> None:
+    def __init__(self, harness: SmokeCore, run_id: str) -> None:
         self.harness = harness
         self.run_id = run_id
         self.checks: list[Check] = []
@@ -136,13 +151,10 @@ class Smoke:
             check.seconds = time.perf_counter() - started
 
     def connect(self, check: Check) -> None:
-        user = self.harness.pipeline().user  # the login happens here
-        if user is None:
-            raise _Failed("no user after login")
-        check.reason = f"user {user.id}"
+        check.reason = f"user {self.harness.connect()}"  # the login happens here
 
     def interfaces(self, check: Check) -> None:
-        implemented = implemented_interfaces(self.harness.connector)
+        implemented = self.harness.implemented()
         missing = [name for name in REQUIRED_INTERFACES if not implemented.get(name)]
         if missing:
             raise _Failed(f"missing required: {', '.join(missing)}")
@@ -150,11 +162,10 @@ class Smoke:
         check.reason = f"recommended but missing: {', '.join(advised)}" if advised else ""
 
     def contact(self, check: Check) -> None:
-        pipeline = self.harness.pipeline()
-        if pipeline.connector.find_contact is None:
+        if "findContact" not in self._implemented():
             raise _Skipped("the connector has no findContact")
         body: dict[str, Any] = {"logInfo": self._call_log_info()}
-        created = self.harness.resolve_contact(pipeline, body, "Smoke Test Contact")
+        created = self.harness.match_contact(body, "Smoke Test Contact")
         if not body.get("contactId"):
             raise _Failed("findContact matched nothing and createContact created nothing")
         check.reason = f"{'created' if created else 'matched'} contact {body['contactId']}"
@@ -167,7 +178,7 @@ class Smoke:
             raise _Failed(f"createCallLog returned no logId ({message}); no callLogs row")
         self.log_id = flow.log_id
         self.created.append(flow.log_id)
-        rows = list(self.harness.store.iter_call_logs(self.runner.session_id))
+        rows = self.harness.rows(self.runner.session_id or "")
         if len(rows) != 1 or rows[0].thirdPartyLogId != flow.log_id:
             raise _Failed(f"expected one callLogs row pointing at {flow.log_id}, got {rows}")
         if f"smoke {self.run_id}: logged" not in self._crm_body(flow.log_id):
@@ -183,9 +194,10 @@ class Smoke:
         if flow is None or not flow.successful or not flow.log_id:
             raise _Failed(f"server-side create failed: {created.message}")
         self.created.append(flow.log_id)
-        arguments = next(c.arguments for c in created.calls if c.interface == "createCallLog")
-        if not getattr(arguments, "is_from_sscl", False):
-            raise _Failed("createCallLog did not receive isFromSSCL")
+        if self.harness.sees_interface_calls:
+            arguments = next(c.arguments for c in created.calls if c.interface == "createCallLog")
+            if not getattr(arguments, "is_from_sscl", False):
+                raise _Failed("createCallLog did not receive isFromSSCL")
         self._require_success(runner.run_step(2, SsclUpdateStep(kind="sscl-update", duration=42)))
         if "42 seconds" not in self._crm_body(flow.log_id) and not self._custom_format():
             raise _Failed(f"CRM log {flow.log_id} does not show the server-side update")
@@ -193,14 +205,20 @@ class Smoke:
 
     def edit(self, check: Check) -> None:
         subject, note = f"Smoke edit {self.run_id}", f"smoke {self.run_id}: edited"
+        log_id = self._log_id()
+        before = self._crm_record(log_id)
         step = self._step(EditStep(kind="edit", subject=subject, note=note))
         self._require_success(step)
         made = [call.interface for call in step.calls]
-        reads_first = "getCallLog" in self._implemented() and not self._custom_format()
+        reads_first = (
+            self.harness.sees_interface_calls
+            and "getCallLog" in self._implemented()
+            and not self._custom_format()
+        )
         if reads_first and made[-2:] != ["getCallLog", "updateCallLog"]:
             raise _Failed(f"expected getCallLog then updateCallLog, got {made}")
-        log_id = self._log_id()
         record = self._crm_record(log_id)
+        self._preserved(log_id, before, record, changing=("- Note:", "- Summary:"), subject=False)
         if record.get("subject") not in (None, subject):
             raise _Failed(f"CRM log {log_id} subject is {record.get('subject')!r}")
         if note not in self._crm_body(log_id):
@@ -209,13 +227,16 @@ class Smoke:
 
     def recording(self, check: Check) -> None:
         link = f"https://media.ringcentral.test/recording/smoke-{self.run_id}"
-        self._require_success(self._step(RecordingStep(kind="recording", link=link)))
         log_id = self._log_id()
-        body = self._crm_body(log_id)
+        before = self._crm_record(log_id)
+        self._require_success(self._step(RecordingStep(kind="recording", link=link)))
+        after = self._crm_record(log_id)
+        body = str(after.get("body") or "")
         if link not in body:
             raise _Failed(f"CRM log {log_id} does not hold the recording link")
         if f"smoke {self.run_id}: edited" not in body:
             raise _Failed(f"the recording update lost the note of CRM log {log_id}")
+        self._preserved(log_id, before, after, changing=("- Call recording link:",))
         check.reason = "link added, note kept"
 
     def user_edit_preserved(self, check: Check) -> None:
@@ -223,14 +244,17 @@ class Smoke:
             raise _Skipped("needs the fixture CRM to edit as a CRM user")
         line = f"Edited in the CRM by a user ({self.run_id}).\n"
         self._require_success(self._step(CrmEditStep(kind="crm-edit", append=line)))
+        log_id = self._log_id()
+        before = self._crm_record(log_id)
         step = self._step(FinalDataStep(kind="final-data", duration=95, result="Call connected"))
         self._require_success(step)
-        log_id = self._log_id()
-        body = self._crm_body(log_id)
+        after = self._crm_record(log_id)
+        body = str(after.get("body") or "")
         if line not in body:
             raise _Failed(f"the update overwrote the CRM user's edit of {log_id}")
         if "1 minute, 35 seconds" not in body and not self._custom_format():
             raise _Failed(f"CRM log {log_id} does not show the final duration")
+        self._preserved(log_id, before, after, changing=("- Duration:", "- Result:"))
         check.reason = "user's line kept, duration updated"
 
     # --- helpers -------------------------------------------------------------------------
@@ -254,12 +278,34 @@ class Smoke:
             raise _Failed(step.message or "; ".join(step.failures))
 
     def _implemented(self) -> set[str]:
-        return {k for k, v in implemented_interfaces(self.harness.connector).items() if v}
+        return {k for k, v in self.harness.implemented().items() if v}
 
     def _custom_format(self) -> bool:
-        from appconnect.core.compose import is_composable
+        return not self.harness.composes()
 
-        return not is_composable(self.harness.pipeline().log_format())
+    def _preserved(
+        self,
+        log_id: str,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        *,
+        changing: tuple[str, ...],
+        subject: bool = True,
+    ) -> None:
+        """What an update was not meant to change is still there: the subject (unless the
+        update sets it), the contact, and every line of the body but the ones it rewrites.
+        This is what catches connectors that drop fields on partial updates."""
+        if subject and before.get("subject") != after.get("subject"):
+            raise _Failed(
+                f"the update changed the subject of CRM log {log_id}: "
+                f"{before.get('subject')!r} -> {after.get('subject')!r}"
+            )
+        if before.get("contactId") != after.get("contactId"):
+            raise _Failed(f"the update changed the contact of CRM log {log_id}")
+        body = str(after.get("body") or "")
+        for line in str(before.get("body") or "").splitlines():
+            if line.strip() and not line.startswith(changing) and line not in body:
+                raise _Failed(f"the update dropped {line[:60]!r} from CRM log {log_id}")
 
     def _call_log_info(self) -> dict[str, Any]:
         from appconnect.core.calls import load_call_fixture
@@ -268,47 +314,33 @@ class Smoke:
 
     def _crm_record(self, log_id: str) -> dict[str, Any]:
         """The CRM record as the CRM holds it: read from the fixture CRM itself when it is
-        the CRM, else through the connector's getCallLog."""
+        the CRM (so a connector cannot vouch for itself), else read back through the core."""
         harness = self.harness
-        if harness.embedded_crm:
+        if harness.fixture_crm_reachable:
             from appconnect.fixtures.crm import NotFound
 
             try:
                 return harness.crm_state.get_activity(log_id)
             except NotFound:
                 raise _Failed(f"CRM log {log_id} does not exist") from None
-        pipeline = harness.pipeline()
-        getter, user = pipeline.connector.get_call_log, pipeline.user
-        if getter is None or user is None:
-            raise _Skipped("cannot read the CRM back: no getCallLog")
-        row = next(r for r in harness.store.iter_call_logs() if r.thirdPartyLogId == log_id)
-        info = getter(
-            GetCallLogRequest(
-                user, row.id, log_id, row.contactId, auth_header(pipeline.connector, user)
-            )
-        ).callLogInfo
+        session = self.runner.session_id or ""
+        rows = [r for r in harness.rows(session) if r.thirdPartyLogId == log_id]
+        info = harness.read_crm_log(rows[0]) if rows else None
         if info is None:
-            raise _Failed(f"CRM log {log_id} does not exist")
-        return {"subject": info.subject, "body": info.fullBody or info.note or ""}
+            raise _Failed(f"CRM log {log_id} cannot be read back")
+        record = info.fullLogResponse if isinstance(info.fullLogResponse, dict) else {}
+        return {
+            "subject": info.subject,
+            "body": info.fullBody or info.note or "",
+            "contactId": record.get("contactId"),
+        }
 
     def _crm_body(self, log_id: str) -> str:
         return str(self._crm_record(log_id).get("body") or "")
 
     def cleanup(self) -> list[str]:
         """Delete what smoke created in a real CRM; return what could not be deleted."""
-        if self.harness.embedded_crm:
-            return []  # an in-memory CRM: nothing outlives the run
-        pipeline = self.harness.pipeline()
-        deleter, user = pipeline.connector.delete_call_log, pipeline.user
-        if deleter is None or user is None:
-            return list(self.created)
-        left = []
-        for log_id in self.created:
-            try:
-                deleter(DeleteCallLogRequest(user, auth_header(pipeline.connector, user), log_id))
-            except CRMError:
-                left.append(log_id)
-        return left
+        return self.harness.delete_crm_logs(self.created)
 
 
 def run_smoke(
@@ -319,10 +351,19 @@ def run_smoke(
     run_id: str | None = None,
     transport: Any = None,
     on_check: Callable[[Check], None] | None = None,
+    target: Literal["embedded", "server"] = "embedded",
+    config_dir: Path | None = None,
 ) -> SmokeReport:
     run_id = run_id or secrets.token_hex(3)
-    with Harness(config, home, sandbox=True, transport=transport) as harness:
-        smoke = Smoke(harness, run_id)
+    core: Harness | ServerTarget
+    if target == "server":
+        from appconnect.core.server_target import ServerTarget
+
+        core = ServerTarget(config, config_dir=config_dir, home=home, transport=transport)
+    else:
+        core = Harness(config, home, sandbox=True, transport=transport)
+    with core:
+        smoke = Smoke(core, run_id)
         try:
             smoke.run()
         finally:
@@ -330,4 +371,4 @@ def run_smoke(
         if on_check is not None:
             for check in smoke.checks:
                 on_check(check)
-        return SmokeReport(harness.platform, run_id, smoke.checks, left_in_crm=left)
+        return SmokeReport(core.platform, run_id, smoke.checks, left_in_crm=left)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -273,3 +274,118 @@ def test_bundled_scenarios_through_a_server(
         "POST /apiKeyLogin", "GET /callLog", "GET /contact", "POST /contact", "POST /callLog",
         "PATCH /callLog", "PUT /callDisposition", "POST /callLog/cacheNote",
     }  # fmt: skip
+
+
+# --- smoke against a server, good and broken -------------------------------------------------
+
+
+def _serve(app: Any) -> tuple[Any, str]:
+    import threading
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    httpd = make_server("127.0.0.1", 0, app, handler_class=Quiet)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, f"http://127.0.0.1:{httpd.server_port}"
+
+
+def _smoke_against(
+    run: Callable[..., Result], tmp_path: Path, server_config: dict[str, Any], wrap: Any = None
+) -> dict[str, Any]:
+    import json
+
+    server_home = tmp_path / "server-home"
+    harness = Harness(parse_config(server_config, "t"), server_home)
+    harness.pipeline()
+    app: Any = CoreServer(harness, SECRET)
+    httpd, url = _serve(wrap(app) if wrap else app)
+    try:
+        config = tmp_path / "appconnect.toml"
+        config.write_text(
+            f'[server]\nurl = "{url}"\nplatform = "fixture"\n'
+            f'api_key = "{harness.crm_state.api_key}"\n'
+            f'database = "{server_home / "appconnect.db"}"\n'
+        )
+        config.chmod(0o600)
+        result = run(
+            "--config", str(config), "--home", str(server_home), "--target", "server",
+            "smoke", "--json",
+        )  # fmt: skip
+        report: dict[str, Any] = json.loads(result.stdout)
+        report["exit_code"] = result.exit_code
+        return report
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        harness.close()
+
+
+def _checks(report: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    return {c["id"]: (c["status"], c["reason"]) for c in report["checks"]}
+
+
+def test_smoke_passes_against_a_good_server(run: Callable[..., Result], tmp_path: Path) -> None:
+    report = _smoke_against(run, tmp_path, {})
+    assert report["exit_code"] == 0, report
+    assert report["counts"] == {"pass": 8, "fail": 0, "skip": 0}
+    assert report["leftInCrm"] == []  # cleaned up in the fixture CRM
+
+
+def test_smoke_fails_on_a_server_whose_connector_drops_fields(
+    run: Callable[..., Result], tmp_path: Path
+) -> None:
+    report = _smoke_against(
+        run, tmp_path, {"connector": {"name": "broken_connectors:OverwritesBody"}}
+    )
+    assert report["exit_code"] == 1
+    checks = _checks(report)
+    assert checks["edit"] == (
+        "fail",
+        "the update dropped '- Date/Time: 2024-01-15 10:30:00 AM' from CRM log act-1",
+    )
+    assert checks["log-call"][0] == "pass"
+
+
+def test_smoke_fails_on_a_server_that_answers_500(
+    run: Callable[..., Result], tmp_path: Path
+) -> None:
+    def failing_patch(app: Any) -> Any:
+        def wrapped(environ: dict[str, Any], start_response: Any) -> Any:
+            if environ["REQUEST_METHOD"] == "PATCH":
+                start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+                return [b"Internal Server Error"]
+            return app(environ, start_response)
+
+        return wrapped
+
+    report = _smoke_against(run, tmp_path, {}, wrap=failing_patch)
+    assert report["exit_code"] == 1
+    checks = _checks(report)
+    assert checks["log-call"][0] == "pass"
+    assert checks["edit"][0] == "fail"
+    assert checks["edit"][1].startswith("PATCH /callLog answered HTTP 500: Internal Server Error")
+    assert checks["server-side"][0] == "fail"
+
+
+def test_smoke_fails_on_a_server_with_wrong_shapes(
+    run: Callable[..., Result], tmp_path: Path
+) -> None:
+    def no_log_id(app: Any) -> Any:
+        def wrapped(environ: dict[str, Any], start_response: Any) -> Any:
+            if environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"] == "/callLog":
+                app(environ, lambda *args: None)  # the create happens, the answer is wrong
+                start_response("200 OK", [("Content-Type", "application/json")])
+                return [b'{"successful": true}']
+            return app(environ, start_response)
+
+        return wrapped
+
+    report = _smoke_against(run, tmp_path, {}, wrap=no_log_id)
+    assert report["exit_code"] == 1
+    assert _checks(report)["log-call"] == (
+        "fail",
+        "createCallLog returned no logId (no message); no callLogs row",
+    )

@@ -47,13 +47,17 @@ def test_human_output_ends_with_the_counts(run: Run) -> None:
     assert result.stderr.endswith("OK: 8 passed, 0 failed, 0 skipped\n")
 
 
-def test_connector_that_overwrites_the_body_fails_recording_and_user_edit(run: Run) -> None:
+def test_connector_that_overwrites_the_body_fails_edit_and_user_edit(run: Run) -> None:
     code, report = smoke_json(run, "--connector", "broken_connectors:OverwritesBody")
     assert code == 1
     got = statuses(report)
     assert got["log-call"] == "pass"
-    assert got["recording"] == "fail"
-    assert reasons(report)["recording"] == "CRM log act-1 does not hold the recording link"
+    # The first update already drops what it was not meant to touch.
+    assert got["edit"] == "fail"
+    assert reasons(report)["edit"] == (
+        "the update dropped '- Date/Time: 2024-01-15 10:30:00 AM' from CRM log act-1"
+    )
+    assert got["recording"] == "skip"
     assert got["user-edit"] == "fail"
     assert reasons(report)["user-edit"] == "the update overwrote the CRM user's edit of act-1"
 
