@@ -21,7 +21,7 @@ from appconnect.core import jwt
 from appconnect.core.calls import CallFixture, request_body
 from appconnect.core.checks import CheckReport
 from appconnect.core.config import HarnessConfig
-from appconnect.core.errors import ConfigError, StoreError
+from appconnect.core.errors import ConfigError, HarnessError, StoreError
 from appconnect.core.flows import FlowResult
 from appconnect.core.harness import LogCallOutcome
 from appconnect.core.home import fixture_crm_path
@@ -297,15 +297,26 @@ class ServerTarget:
         def problem(code: str, message: str) -> Problem:
             return Problem(code, row.sessionId, row.thirdPartyLogId, message)
 
-        entries = self.client.get_call_logs(
-            [row.sessionId],
-            require_details=True,
-            extension_number=row.extensionNumber,
-            hashed_extension_id=row.hashedExtensionId,
-        )
+        def lookup(details: bool) -> list[dict[str, Any]]:
+            return self.client.get_call_logs(
+                [row.sessionId],
+                require_details=details,
+                extension_number=row.extensionNumber,
+                hashed_extension_id=row.hashedExtensionId,
+            )
+
+        plain = lookup(False)
+        if not any(entry.get("matched") for entry in plain):
+            return problem(NOT_IN_SERVER, "the server does not match this row's session")
+        try:
+            entries = lookup(True)
+        except HarnessError as exc:  # the server failed reading the CRM log for the details
+            log_id = row.thirdPartyLogId
+            return problem(CRM_UNREADABLE, f"the server could not read CRM log {log_id}: {exc}")
         entry = entries[0] if entries else {}
         if not entry.get("matched"):
-            return problem(NOT_IN_SERVER, "the server does not match this row's session")
+            # Matched without details, not with them: the CRM log could not be fetched.
+            return problem(ORPHANED_ROW, f"CRM log {row.thirdPartyLogId} could not be fetched")
         details = entry.get("logData")
         if not isinstance(details, dict):
             return problem(

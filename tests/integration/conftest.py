@@ -40,8 +40,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     starts = _timings["start"]
     line = f"@app-connect/core {how} in {installed.seconds:.1f}s"
     if starts:
-        line += (f"; {len(starts)} Node server starts, "
-                 f"{min(starts):.2f}-{max(starts):.2f}s each")
+        line += f"; {len(starts)} Node server starts, {min(starts):.2f}-{max(starts):.2f}s each"
     terminalreporter.write_line(line)
 
 
@@ -72,8 +71,9 @@ def core_pair(node_modules: Path, tmp_path: Path) -> Iterator[Callable[..., Pair
             node_crm = stack.enter_context(loopback_crm(None))
             work = tmp_path / "node"
             work.mkdir()
-            server = NodeCoreServer(node_modules, node_crm.url, work, log_format=log_format,
-                                    hash_key=HASH_KEY)
+            server = NodeCoreServer(
+                node_modules, node_crm.url, work, log_format=log_format, hash_key=HASH_KEY
+            )
             started = time.monotonic()
             stack.enter_context(server)
             _timings["start"].append(time.monotonic() - started)

@@ -135,8 +135,11 @@ def client_sequence(side: Side) -> list[tuple[str, Any]]:
     send("edit", side.update_call_log,
          {"sessionId": session, **me, "subject": "Renewal call with Dana",
           "note": "Quote sent by email; call back Friday."})  # fmt: skip
-    send("ai note", side.update_call_log,
-         {"sessionId": session, **me, "aiNote": "Wants the renewal quote.\nFollow up Friday."})
+    send(
+        "ai note",
+        side.update_call_log,
+        {"sessionId": session, **me, "aiNote": "Wants the renewal quote.\nFollow up Friday."},
+    )
     send("recording moved", side.update_call_log,
          {"sessionId": session, **me, "recordingLink": RECORDING + "-v2"})  # fmt: skip
     send("log inbound again", side.create_call_log, inbound)
@@ -181,8 +184,13 @@ def client_sequence(side: Side) -> list[tuple[str, Any]]:
     sscl = load_call_fixture("inbound-answered").as_body()
     sscl.pop("note")
     sscl["rcExtensionId"] = RC_EXTENSION_ID
-    sscl["logInfo"].update(sessionId="4001000106", telephonySessionId="s-sscl-0006",
-                           startTime=1705343400000, duration="pending", result="In Progress")
+    sscl["logInfo"].update(
+        sessionId="4001000106",
+        telephonySessionId="s-sscl-0006",
+        startTime=1705343400000,
+        duration="pending",
+        result="In Progress",
+    )
     _with_contact(sscl, send("contact sscl", side.find_contact, "+16505550101"))
     send("sscl log", side.create_call_log, sscl, sscl=True)
     send("sscl final data", side.update_call_log,
@@ -311,8 +319,9 @@ def _match_contact(node: NodeSide, scenario: Scenario, body: dict[str, Any]) -> 
 def _crm_edit(node: NodeSide, session: str, step: CrmEditStep) -> None:
     (row,) = [r for r in node.call_logs() if r["sessionId"] == session]
     state = node.crm.state
-    changes: dict[str, Any] = {k: v for k, v in (("subject", step.subject),
-                                                   ("body", step.body)) if v is not None}
+    changes: dict[str, Any] = {
+        k: v for k, v in (("subject", step.subject), ("body", step.body)) if v is not None
+    }
     if step.append is not None:
         current = state.get_activity(row["thirdPartyLogId"])
         changes["body"] = str(changes.get("body", current["body"])) + step.append
