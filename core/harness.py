@@ -8,7 +8,7 @@ core (the flows in `flows.py`).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -34,7 +34,7 @@ from appconnect.connectors.contract import (
 from appconnect.connectors.errors import CRMError
 from appconnect.connectors.registry import ConnectorNotFound, build_connector
 from appconnect.core.auth import auth_header
-from appconnect.core.calls import CallFixture, request_body
+from appconnect.core.client_side import LogCallOutcome, LogsCalls
 from appconnect.core.compose import is_composable
 from appconnect.core.config import HarnessConfig, load_config
 from appconnect.core.errormap import api_error_message
@@ -65,12 +65,6 @@ if TYPE_CHECKING:
 EMBEDDED_CRM_URL = "http://fixture-crm.embedded"
 
 
-@dataclass(frozen=True, slots=True)
-class LogCallOutcome:
-    result: FlowResult
-    contact_created: bool = False
-
-
 def fault_plan(config: HarnessConfig) -> FaultPlan:
     """The config's `[faults]` as a plan; a bad rule is a config error naming it."""
     faults = config.faults
@@ -80,7 +74,7 @@ def fault_plan(config: HarnessConfig) -> FaultPlan:
         raise ConfigError(str(exc), "faults.rules") from None
 
 
-class Harness:
+class Harness(LogsCalls):
     """Open with `Harness.open()`; use as a context manager so the store and client close."""
 
     def __init__(
@@ -353,21 +347,6 @@ class Harness:
         )
 
     # --- what the App Connect client does --------------------------------------------------
-
-    def log_call(
-        self,
-        fixture: CallFixture,
-        *,
-        session_id: str | None = None,
-        subject: str | None = None,
-        note: str | None = None,
-        create_contact_name: str | None = None,
-    ) -> LogCallOutcome:
-        """The user logs a call from the extension (`POST /callLog`)."""
-        body = request_body(fixture, session_id=session_id, subject=subject, note=note)
-        return self.log_body(
-            body, fixture.identity_overrides(), create_contact_name=create_contact_name
-        )
 
     def log_body(
         self,

@@ -18,12 +18,11 @@ import httpx
 
 from appconnect.connectors.contract import CallLogInfo, CallLogRecord, CRMCallLog, User
 from appconnect.core import jwt
-from appconnect.core.calls import CallFixture, request_body
 from appconnect.core.checks import CheckReport
+from appconnect.core.client_side import LogCallOutcome, LogsCalls
 from appconnect.core.config import HarnessConfig
 from appconnect.core.errors import ConfigError, HarnessError, StoreError
 from appconnect.core.flows import FlowResult
-from appconnect.core.harness import LogCallOutcome
 from appconnect.core.home import fixture_crm_path
 from appconnect.core.reconcile import (
     CONTACT_MISMATCH,
@@ -41,7 +40,7 @@ from appconnect.fixtures.crm.faults import FaultPlan
 NOT_IN_SERVER = "not-found-by-server"
 
 
-class ServerTarget:
+class ServerTarget(LogsCalls):
     def __init__(
         self,
         config: HarnessConfig,
@@ -83,20 +82,6 @@ class ServerTarget:
         return self.client.calls
 
     # --- what the extension does ------------------------------------------------------------
-
-    def log_call(
-        self,
-        fixture: CallFixture,
-        *,
-        session_id: str | None = None,
-        subject: str | None = None,
-        note: str | None = None,
-        create_contact_name: str | None = None,
-    ) -> LogCallOutcome:
-        body = request_body(fixture, session_id=session_id, subject=subject, note=note)
-        return self.log_body(
-            body, fixture.identity_overrides(), create_contact_name=create_contact_name
-        )
 
     def log_body(
         self,

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from appconnect.connectors.contract import CallLogInfo, CallLogRecord, CRMCallLog, User
 from appconnect.connectors.errors import CRMError
 from appconnect.core.calls import load_call_fixture, with_overrides
+from appconnect.core.client_side import LogCallOutcome
 from appconnect.core.config import HarnessConfig
 from appconnect.core.errors import BadInput, HarnessError
 from appconnect.core.flows import FlowResult
-from appconnect.core.harness import Harness, LogCallOutcome
+from appconnect.core.harness import Harness
 from appconnect.core.scenarios import (
     AiNoteStep,
     AssertStep,
