@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from appconnect.core.errors import BadInput
+from appconnect.core.inputs import parse_json, read_input_text, shown
 
 _SSCL_TYPES: dict[str, tuple[type, str]] = {
     "url": (str, "a string"),
@@ -40,16 +41,9 @@ class ManifestReport:
 
 def load_manifest(path: Path) -> dict[str, Any]:
     """The manifest as a JSON object; a missing or malformed file is bad input (exit 2)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BadInput("manifest file not found", str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"cannot read manifest: {exc}", str(path)) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadInput(f"invalid JSON: {exc.msg} at line {exc.lineno}", str(path)) from None
+    # The same bounded, UTF-8-checked reading as every other file a user hands the CLI.
+    text = read_input_text(path, "manifest file", BadInput)
+    data = parse_json(text, shown(path), BadInput)
     if not isinstance(data, dict):
         raise BadInput("the manifest is not a JSON object", str(path))
     return data

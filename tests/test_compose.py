@@ -6,10 +6,6 @@ its docstring says what App Connect does (see docs/compatibility.md).
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -20,23 +16,9 @@ from appconnect.core.compose import (
     format_duration,
     is_composable,
 )
+from tests.timezones import server_timezone
 
 PLAIN, HTML, MD = "text/plain", "text/html", "text/markdown"
-
-
-@contextmanager
-def server_timezone(name: str) -> Iterator[None]:
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = name
-    time.tzset()
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("TZ", None)
-        else:
-            os.environ["TZ"] = old
-        time.tzset()
 
 
 def compose(fmt: str = PLAIN, body: str = "", settings: Any = None, **params: Any) -> str:

@@ -11,33 +11,15 @@
 from __future__ import annotations
 
 import json
-import os
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from appconnect.core.compose import compose_call_log
+from tests.timezones import server_timezone
 
 DATA = Path(__file__).parent / "data" / "compose"
-
-
-@contextmanager
-def server_timezone(name: str) -> Iterator[None]:
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = name
-    time.tzset()
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("TZ", None)
-        else:
-            os.environ["TZ"] = old
-        time.tzset()
 
 
 def _load(name: str) -> list[dict[str, Any]]:
