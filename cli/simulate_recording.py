@@ -31,20 +31,15 @@ def simulate_recording(
 
     The same machinery as a scenario's `recording` step, on this home's call log.
     """
-    from appconnect.core.harness import Harness
     from appconnect.core.scenarios import RecordingStep
     from appconnect.core.simulate import ScenarioRunner
 
     app = app_context(ctx)
     with app.core() as core:
-        if isinstance(core, Harness):
-            runner = ScenarioRunner(core, session_id=session_id, strict=True)
-            step = runner.run_step(1, RecordingStep(kind="recording", link=link))
-            assert step.flow is not None  # a recording step always runs the update flow
-            result, calls = step.flow, step.calls
-        else:
-            result = core.simulate_recording(session_id, link=link)
-            calls = core.calls
-    show_flow(app.terminal, result, calls, as_json=as_json, show_body=show_body)
+        runner = ScenarioRunner(core, session_id=session_id, strict=True)
+        step = runner.run_step(1, RecordingStep(kind="recording", link=link))
+    assert step.flow is not None  # a recording step always runs the update flow
+    result = step.flow
+    show_flow(app.terminal, result, step.calls, as_json=as_json, show_body=show_body)
     if not result.successful:
         raise typer.Exit(1)

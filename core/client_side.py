@@ -1,6 +1,7 @@
-"""What App Connect's extension does before the core's create flow, shared by both cores
-(the embedded `Harness` and the `ServerTarget`): a call fixture becomes a `POST /callLog`
-body with the CLI's overrides, and is logged through the core's `log_body`."""
+"""What App Connect's extension does around the core's flows, shared by both cores (the
+embedded `Harness` and the `ServerTarget`): a call fixture becomes a `POST /callLog` body
+with the CLI's overrides, an edit becomes a `PATCH /callLog` body; each core supplies
+`log_body` and `update_log`."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from appconnect.connectors.contract import User
 from appconnect.core.calls import CallFixture, request_body
+from appconnect.core.errors import BadInput
 from appconnect.core.flows import FlowResult
 
 
@@ -31,6 +33,18 @@ class LogsCalls(ABC):
         as_user: User | None = None,
     ) -> LogCallOutcome:
         """Match the contact as the extension does, then create the log from `body`."""
+
+    @abstractmethod
+    def update_log(self, body: Mapping[str, Any]) -> FlowResult:
+        """`PATCH /callLog` with `body` (App Connect's key names)."""
+
+    def edit_log(self, session_id: str, *, subject: str | None, note: str | None) -> FlowResult:
+        """The user edits the log's subject and/or note in the extension."""
+        if subject is None and note is None:
+            raise BadInput("nothing to edit: give --subject and/or --note", session_id)
+        body: dict[str, Any] = {"sessionId": session_id}
+        body.update({k: v for k, v in (("subject", subject), ("note", note)) if v is not None})
+        return self.update_log(body)
 
     def log_call(
         self,

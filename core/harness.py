@@ -462,23 +462,13 @@ class Harness(LogsCalls):
         """`PATCH /callLog` with the given body (App Connect's key names)."""
         return update_call_log(self.pipeline(), body, self.identity())
 
-    def edit_log(self, session_id: str, *, subject: str | None, note: str | None) -> FlowResult:
-        if subject is None and note is None:
-            raise BadInput("nothing to edit: give --subject and/or --note", session_id)
-        body: dict[str, Any] = {"sessionId": session_id}
-        if subject is not None:
-            body["subject"] = subject
-        if note is not None:
-            body["note"] = note
-        return self.update_log(body)
-
     def call_logs(self, session_id: str | None = None) -> Iterator[CallLogRecord]:
         return self.store.iter_call_logs(session_id)
 
     # --- what scenarios read and act on (the same methods on core/server_target.py) -------
 
     def rows(self, session_id: str) -> list[CallLogRecord]:
-        return list(self.store.iter_call_logs(session_id))
+        return list(self.call_logs(session_id))
 
     def read_crm_log(self, row: CallLogRecord) -> CallLogInfo | None:
         """The CRM log a row points to, through the connector (untraced: a check, not a

@@ -223,23 +223,6 @@ class ServerTarget(LogsCalls):
             for a in activities
         ]
 
-    def edit_log(self, session_id: str, *, subject: str | None, note: str | None) -> FlowResult:
-        from appconnect.core.errors import BadInput
-
-        if subject is None and note is None:
-            raise BadInput("nothing to edit: give --subject and/or --note", session_id)
-        body: dict[str, Any] = {"sessionId": session_id}
-        body.update({k: v for k, v in (("subject", subject), ("note", note)) if v is not None})
-        return self.update_log(body)
-
-    def simulate_recording(self, session_id: str, *, link: str | None = None) -> FlowResult:
-        from appconnect.core.simulate import DEFAULT_RECORDING_HOST
-
-        link = link or f"{DEFAULT_RECORDING_HOST}/{session_id}"
-        return self.update_log({"sessionId": session_id, "recordingLink": link})
-
-    # --- the server's callLogs table ---------------------------------------------------------
-
     def database_path(self) -> Path:
         server = self.config.server
         if server.database:
