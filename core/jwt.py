@@ -14,6 +14,8 @@ import time
 from typing import Any
 
 TWO_WEEKS = 14 * 24 * 3600
+#: App Connect's answer (HTTP 400) to a missing or bad token.
+AUTHORIZE_FIRST = "Please go to Settings and authorize CRM platform"
 #: With this little left, App Connect's server sends a fresh token in x-refreshed-jwt-token.
 REFRESH_BELOW = 7 * 24 * 3600
 

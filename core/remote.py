@@ -20,8 +20,6 @@ from appconnect.core.errors import ConnectError, HarnessError
 from appconnect.core.flows import FlowResult
 from appconnect.core.trace import InterfaceCall
 
-AUTHORIZE_FIRST = "Please go to Settings and authorize CRM platform"
-
 
 class ServerRefused(HarnessError):
     """The server answered with an HTTP error where App Connect answers 200 (a broken server,
@@ -189,8 +187,8 @@ class ServerClient:
         status, data = self._send(method, path, body=body, sscl=sscl)
         if not isinstance(data, dict):
             # App Connect answers flows with JSON objects; text means an error page.
-            if isinstance(data, str) and AUTHORIZE_FIRST in data:
-                raise ConnectError(AUTHORIZE_FIRST, self.url)
+            if isinstance(data, str) and jwt.AUTHORIZE_FIRST in data:
+                raise ConnectError(jwt.AUTHORIZE_FIRST, self.url)
             raise ServerRefused(f"{method} {path} answered HTTP {status}: {data!s:.200}", self.url)
         message = data.get("returnMessage")
         return FlowResult(

@@ -41,7 +41,6 @@ from appconnect.core.identity import Identity
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-AUTHORIZE_FIRST = "Please go to Settings and authorize CRM platform"
 MAX_BODY = 5 * 1024 * 1024
 Answer = tuple[int, Any, list[tuple[str, str]]]
 
@@ -94,10 +93,10 @@ class CoreServer:
         try:
             payload = jwt.decode(token, self.secret)
         except jwt.InvalidToken:
-            raise _Refused(400, AUTHORIZE_FIRST) from None
+            raise _Refused(400, jwt.AUTHORIZE_FIRST) from None
         user = self.harness.store.get_user(str(payload["id"]))
         if user is None or not user.accessToken:
-            raise _Refused(400, AUTHORIZE_FIRST)
+            raise _Refused(400, jwt.AUTHORIZE_FIRST)
         headers = []
         if jwt.needs_refresh(payload):
             fresh = jwt.mint(user.id, user.platform, self.secret)
