@@ -30,9 +30,9 @@ if TYPE_CHECKING:
 
     from appconnect.connectors.contract import CallLogRecord
     from appconnect.core.config import HarnessConfig
-    from appconnect.core.harness import Harness
-    from appconnect.core.scenarios import Scenario
-    from appconnect.core.simulate import ScenarioRun
+    from appconnect.core.runs.runner import ScenarioRun
+    from appconnect.core.runs.scenarios import Scenario
+    from appconnect.core.targets.embedded import Harness
     from appconnect.fixtures.crm import CRMState
 
 __all__ = ["FixtureCRMHandle", "FixtureCRMServer"]
@@ -121,8 +121,8 @@ def appconnect_config(appconnect_home: Path, request: pytest.FixtureRequest) -> 
 def fixture_crm(appconnect_home: Path) -> FixtureCRMHandle:
     import httpx
 
-    from appconnect.core.harness import EMBEDDED_CRM_URL
     from appconnect.core.home import fixture_crm_path
+    from appconnect.core.targets.embedded import EMBEDDED_CRM_URL
     from appconnect.fixtures.crm import CRMState, FixtureCRM
 
     state = CRMState(fixture_crm_path(appconnect_home))
@@ -146,7 +146,7 @@ def fixture_crm_server(fixture_crm: FixtureCRMHandle) -> Iterator[FixtureCRMServ
 
 @pytest.fixture
 def harness(appconnect_home: Path, appconnect_config: HarnessConfig) -> Iterator[Harness]:
-    from appconnect.core.harness import Harness
+    from appconnect.core.targets.embedded import Harness
 
     with Harness(appconnect_config, appconnect_home) as opened:
         yield opened
@@ -156,8 +156,8 @@ def harness(appconnect_home: Path, appconnect_config: HarnessConfig) -> Iterator
 def run_scenario(
     appconnect_home: Path, appconnect_config: HarnessConfig
 ) -> Callable[..., ScenarioRun]:
-    from appconnect.core import simulate
-    from appconnect.core.scenarios import Scenario, load_scenario
+    from appconnect.core.runs import runner as simulate
+    from appconnect.core.runs.scenarios import Scenario, load_scenario
 
     def run(
         scenario: str | Path | Mapping[str, Any] | Scenario,
@@ -185,7 +185,7 @@ def run_scenario(
 @pytest.fixture
 def call_logs(appconnect_home: Path) -> Callable[..., list[CallLogRecord]]:
     from appconnect.core.home import db_path
-    from appconnect.core.store import Store
+    from appconnect.core.store.db import Store
 
     def read(session_id: str | None = None) -> list[CallLogRecord]:
         path = db_path(appconnect_home)

@@ -22,11 +22,11 @@ import time
 from pathlib import Path
 
 from appconnect.connectors.contract import CallLogRecord
-from appconnect.core.checks import CheckOptions, run_checks
+from appconnect.core.checks.interfaces import CheckOptions, run_checks
 from appconnect.core.config import HarnessConfig
-from appconnect.core.harness import Harness
 from appconnect.core.home import db_path, fixture_crm_path
-from appconnect.core.store import ComposedBody, Store
+from appconnect.core.store.db import ComposedBody, Store
+from appconnect.core.targets.embedded import Harness
 from appconnect.fixtures.crm import CRMState
 from appconnect.fixtures.crm.state import SEED_ME
 

@@ -14,7 +14,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from appconnect.core.compose import compose_call_log
+from appconnect.core.compose.composer import compose_call_log
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "compose"
 

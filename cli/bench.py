@@ -63,10 +63,10 @@ def bench(
 
     Exits 1 when a lifecycle failed or the reconciliation found duplicates or lost logs.
     """
-    from appconnect.core.bench import DEFAULT_LIFECYCLE, run_bench
     from appconnect.core.errors import BadInput
     from appconnect.core.home import harness_home
-    from appconnect.core.scenarios import load_scenario
+    from appconnect.core.runs.bench import DEFAULT_LIFECYCLE, run_bench
+    from appconnect.core.runs.scenarios import load_scenario
 
     app = app_context(ctx)
     terminal = app.terminal

@@ -21,7 +21,11 @@ def call_fixtures(
     ] = None,
 ) -> None:
     """List the bundled call fixtures; with a NAME, print that fixture to edit a copy of it."""
-    from appconnect.core.calls import bundled_names, load_call_fixture, read_fixture_text
+    from appconnect.core.extension.call_fixtures import (
+        bundled_names,
+        load_call_fixture,
+        read_fixture_text,
+    )
 
     app = app_context(ctx)
     if name is not None:

@@ -11,7 +11,7 @@ from appconnect.cli.context import app_context, handle_errors
 
 if TYPE_CHECKING:
     from appconnect.cli.terminal import Terminal
-    from appconnect.core.checks import CheckReport
+    from appconnect.core.checks.interfaces import CheckReport
 
 #: Below this many rows a check is quick enough that a progress bar is only noise.
 PROGRESS_MIN_ROWS = 200
@@ -74,8 +74,8 @@ def check_interfaces(
 
     Exits 1 when a check finds problems, 2 for bad input.
     """
-    from appconnect.core.checks import CheckOptions, run_checks
-    from appconnect.core.contract_checks import DEFAULT_PROBE_NUMBER, ProbeOptions
+    from appconnect.core.checks.contract import DEFAULT_PROBE_NUMBER, ProbeOptions
+    from appconnect.core.checks.interfaces import CheckOptions, run_checks
 
     app = app_context(ctx)
     options = CheckOptions(

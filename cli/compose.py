@@ -37,7 +37,7 @@ def compose(
     contactInfo, user (userSettings, timezoneOffset), note, subject, startTime, duration,
     result, recordingLink, voicemailLink, aiNote, transcript, ringSense*.
     """
-    from appconnect.core.compose_params import compose_from_json, read_params_text
+    from appconnect.core.compose.params import compose_from_json, read_params_text
 
     app = app_context(ctx)
     text, where = read_params_text(source)

@@ -14,8 +14,8 @@ from appconnect.cli.terminal import Terminal
 
 if TYPE_CHECKING:
     from appconnect.core.config import HarnessConfig
-    from appconnect.core.harness import Harness
-    from appconnect.core.server_target import ServerTarget
+    from appconnect.core.targets.embedded import Harness
+    from appconnect.core.targets.server import ServerTarget
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -36,8 +36,8 @@ class AppContext:
     terminal: Terminal = field(default_factory=Terminal)
 
     def harness(self) -> Harness:
-        from appconnect.core.harness import Harness
         from appconnect.core.home import harness_home
+        from appconnect.core.targets.embedded import Harness
 
         config, path = self._config_and_path()
         return Harness(config, self.home or harness_home(), config_path=path)
@@ -48,7 +48,7 @@ class AppContext:
 
     def server(self) -> ServerTarget:
         from appconnect.core.home import harness_home
-        from appconnect.core.server_target import ServerTarget
+        from appconnect.core.targets.server import ServerTarget
 
         config, path = self._config_and_path()
         return ServerTarget(

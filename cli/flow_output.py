@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from appconnect.cli.terminal import Terminal
 
 if TYPE_CHECKING:
-    from appconnect.core.flows import FlowResult
-    from appconnect.core.trace import InterfaceCall
+    from appconnect.core.flows.pipeline import FlowResult
+    from appconnect.core.flows.trace import InterfaceCall
 
 
 def flow_json(result: FlowResult, calls: list[InterfaceCall]) -> dict[str, Any]:

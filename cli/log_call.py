@@ -51,7 +51,7 @@ def log_call(
     Exits 0 when a log exists for the session afterwards (also when it already did: App
     Connect's "Existing log for session" warning), 1 when nothing could be logged.
     """
-    from appconnect.core.calls import load_call_fixture
+    from appconnect.core.extension.call_fixtures import load_call_fixture
 
     app = app_context(ctx)
     call = load_call_fixture(fixture)

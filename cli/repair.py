@@ -27,7 +27,7 @@ def repair(
 
     Exits 0 when nothing is left to resolve by hand, 1 when something was reported.
     """
-    from appconnect.core.repair import repair as run_repair
+    from appconnect.core.checks.repair import repair as run_repair
 
     app = app_context(ctx)
     with app.harness() as harness:

@@ -33,7 +33,7 @@ def serve(
     /callLog/cacheNote) with App Connect's JWT scheme, until interrupted."""
     from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-    from appconnect.core.server_app import CoreServer
+    from appconnect.core.serve.app import CoreServer
 
     class Quiet(WSGIRequestHandler):
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002

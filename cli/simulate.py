@@ -9,7 +9,7 @@ import typer
 from appconnect.cli.context import AppContext, app_context, handle_errors
 
 if TYPE_CHECKING:
-    from appconnect.core.simulate import ScenarioRun, StepResult
+    from appconnect.core.runs.runner import ScenarioRun, StepResult
 
 scenario_group = typer.Typer(help="Bundled scenarios and the scenario file format.")
 
@@ -50,8 +50,8 @@ def simulate(
     import secrets
 
     from appconnect.core.home import harness_home
-    from appconnect.core.scenarios import load_scenario
-    from appconnect.core.simulate import run_scenario
+    from appconnect.core.runs.runner import run_scenario
+    from appconnect.core.runs.scenarios import load_scenario
 
     app = app_context(ctx)
     loaded = load_scenario(scenario)
@@ -131,7 +131,7 @@ def show_run(app: AppContext, run: ScenarioRun, *, trace: bool, as_json: bool) -
 @handle_errors
 def scenario_list(ctx: typer.Context) -> None:
     """The bundled scenarios."""
-    from appconnect.core.scenarios import bundled_scenarios, load_scenario
+    from appconnect.core.runs.scenarios import bundled_scenarios, load_scenario
 
     app = app_context(ctx)
     rows = []
@@ -145,7 +145,7 @@ def scenario_list(ctx: typer.Context) -> None:
 @handle_errors
 def scenario_schema(ctx: typer.Context) -> None:
     """Print the JSON Schema of scenario files."""
-    from appconnect.core.scenarios import scenario_json_schema
+    from appconnect.core.runs.scenarios import scenario_json_schema
 
     app_context(ctx).terminal.json(scenario_json_schema())
 
@@ -156,7 +156,7 @@ def scenario_show(
     ctx: typer.Context, name: Annotated[str, typer.Argument(help="A bundled scenario.")]
 ) -> None:
     """Print a scenario as JSON (to copy and edit)."""
-    from appconnect.core.scenarios import load_scenario
+    from appconnect.core.runs.scenarios import load_scenario
 
     loaded = load_scenario(name)
     app_context(ctx).terminal.json(loaded.model_dump(mode="json", exclude_defaults=True))

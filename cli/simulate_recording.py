@@ -31,8 +31,8 @@ def simulate_recording(
 
     The same machinery as a scenario's `recording` step, on this home's call log.
     """
-    from appconnect.core.scenarios import RecordingStep
-    from appconnect.core.simulate import ScenarioRunner
+    from appconnect.core.runs.runner import ScenarioRunner
+    from appconnect.core.runs.scenarios import RecordingStep
 
     app = app_context(ctx)
     with app.core() as core:

@@ -39,8 +39,8 @@ def smoke(
     Exits 0 when every check that ran passed, 1 when one failed, 2 for bad input or config.
     """
     from appconnect.core.home import harness_home
-    from appconnect.core.junit import Case, junit_xml
-    from appconnect.core.smoke import run_smoke
+    from appconnect.core.runs.junit import Case, junit_xml
+    from appconnect.core.runs.smoke import run_smoke
 
     app = app_context(ctx)
     config = app.load_config()

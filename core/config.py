@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from appconnect.core.errors import ConfigError
 from appconnect.core.home import CONFIG_ENV
-from appconnect.core.inputs import read_input_text, shown
+from appconnect.core.user_files import read_input_text, shown
 
 CONFIG_FILE = "appconnect.toml"
 
@@ -121,7 +121,7 @@ class AppConnectConfig(_Section):
 
 
 class RetryConfig(_Section):
-    """Bounded retries of failed CRM calls (429, 5xx, lost connections); see core/retry.py."""
+    """Bounded retries of failed CRM calls (429, 5xx, lost connections); see core/flows/retry.py."""
 
     attempts: int = Field(default=3, ge=1, le=10)
     base_delay: float = Field(default=0.2, ge=0)
@@ -129,7 +129,7 @@ class RetryConfig(_Section):
 
 
 class FaultsConfig(_Section):
-    """Faults injected in front of the CRM (fixtures/crm/faults.py): rules and a random rate."""
+    """Faults injected in front of the CRM (core/transports/faults.py): rules and a random rate."""
 
     #: `createCallLog=429`, `getCallLog=500x2`, `PATCH /v1/activities/*=timeout`, ...
     rules: list[str] = Field(default_factory=list)
@@ -179,7 +179,7 @@ class HarnessConfig(_Section):
     retries: RetryConfig = RetryConfig()
     server: ServerConfig = ServerConfig()
     faults: FaultsConfig = FaultsConfig()
-    #: Call plugins by entry-point name or `module:callable`, run in order (core/plugins.py).
+    #: Call plugins by entry-point name or `module:callable`, run in order (core/flows/plugins.py).
     plugins: list[str] = Field(default_factory=list)
 
     @property

@@ -18,7 +18,7 @@ from typer.testing import CliRunner, Result
 
 from appconnect.cli import app
 from appconnect.core.home import DB_NAME, FIXTURE_CRM_NAME
-from appconnect.core.inputs import MAX_INPUT_BYTES
+from appconnect.core.user_files import MAX_INPUT_BYTES
 
 Run = Callable[..., Result]
 CORPUS = Path(__file__).parent / "data" / "bad_input"
@@ -209,8 +209,8 @@ def test_session_id_option(session_id: str, run: Run, logged: dict[str, str]) ->
 
 
 def test_check_session_id() -> None:
-    from appconnect.core.calls import check_session_id
     from appconnect.core.errors import BadInput
+    from appconnect.core.extension.call_fixtures import check_session_id
 
     assert check_session_id("4001000101") == "4001000101"
     assert check_session_id("x" * 255) == "x" * 255

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
-from appconnect.core.bench import DEFAULT_LIFECYCLE, Stats, run_bench
 from appconnect.core.config import HarnessConfig
-from appconnect.core.scenarios import load_scenario
+from appconnect.core.runs.bench import DEFAULT_LIFECYCLE, Stats, run_bench
+from appconnect.core.runs.scenarios import load_scenario
 
 Run = Callable[..., Result]
 STEP_KEYS = {"count", "errors", "p50_ms", "p95_ms", "p99_ms", "max_ms"}

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import Result
 
 from appconnect.connectors.contract import CallLogRecord
-from appconnect.core.store import Store
+from appconnect.core.store.db import Store
 from appconnect.fixtures.crm import CRMState
 
 SESSION = "4001000101"  # the bundled inbound-answered fixture

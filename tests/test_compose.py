@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from appconnect.core.compose import (
+from appconnect.core.compose.composer import (
     LOG_FORMATS,
     compose_call_log,
     format_duration,

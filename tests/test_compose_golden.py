@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from appconnect.core.compose import compose_call_log
+from appconnect.core.compose.composer import compose_call_log
 from tests.timezones import server_timezone
 
 DATA = Path(__file__).parent / "data" / "compose"

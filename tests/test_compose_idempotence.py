@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from appconnect.core.compose import LOG_FORMATS, compose_call_log
+from appconnect.core.compose.composer import LOG_FORMATS, compose_call_log
 
 SETTING_KEYS = (
     "addCallLogNote",

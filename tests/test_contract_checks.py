@@ -26,18 +26,18 @@ from appconnect.connectors.contract import (
 )
 from appconnect.connectors.errors import CRMError
 from appconnect.connectors.fixture import FixtureConnector
-from appconnect.core.checks import (
+from appconnect.core.checks.contract import ProbeOptions
+from appconnect.core.checks.interfaces import (
     NOTE_CODES,
     PROBLEM_CODES,
     CheckOptions,
     check_interfaces,
     parse_since,
 )
+from appconnect.core.checks.reconcile import RateLimiter, missing_sections
 from appconnect.core.config import parse_config
-from appconnect.core.contract_checks import ProbeOptions
 from appconnect.core.errors import BadInput
-from appconnect.core.harness import EMBEDDED_CRM_URL, Harness
-from appconnect.core.reconcile import RateLimiter, missing_sections
+from appconnect.core.targets.embedded import EMBEDDED_CRM_URL, Harness
 from appconnect.fixtures.crm import FixtureCRM
 
 Run = Callable[..., Result]
@@ -213,7 +213,7 @@ def harness(home: Path) -> Iterator[Harness]:
 
 
 def test_progress_is_reported_per_row(harness: Harness) -> None:
-    from appconnect.core.calls import load_call_fixture
+    from appconnect.core.extension.call_fixtures import load_call_fixture
 
     for name in ("inbound-answered", "outbound-recorded"):
         harness.log_call(load_call_fixture(name))
@@ -224,7 +224,7 @@ def test_progress_is_reported_per_row(harness: Harness) -> None:
 
 
 def test_probe_writes_without_cleanup_reports_the_left_log(harness: Harness) -> None:
-    from appconnect.core.calls import load_call_fixture
+    from appconnect.core.extension.call_fixtures import load_call_fixture
 
     harness.log_call(load_call_fixture("inbound-answered"))
     options = CheckOptions(probe=ProbeOptions(probe_writes=True))  # no cleanup callable

@@ -11,15 +11,15 @@ import pytest
 
 from appconnect.connectors.errors import CRMError, parse_retry_after
 from appconnect.connectors.fixture import FixtureConnector
-from appconnect.core.calls import load_call_fixture
 from appconnect.core.config import parse_config
-from appconnect.core.flows import FlowResult
-from appconnect.core.harness import Harness
-from appconnect.core.retry import RetryPolicy
-from appconnect.core.scenarios import parse_scenario
-from appconnect.core.simulate import run_scenario
+from appconnect.core.extension.call_fixtures import load_call_fixture
+from appconnect.core.flows.pipeline import FlowResult
+from appconnect.core.flows.retry import RetryPolicy
+from appconnect.core.runs.runner import run_scenario
+from appconnect.core.runs.scenarios import parse_scenario
+from appconnect.core.targets.embedded import Harness
+from appconnect.core.transports.faults import FaultPlan, FaultSpecError, parse_rule
 from appconnect.fixtures.crm import CRMState
-from appconnect.fixtures.crm.faults import FaultPlan, FaultSpecError, parse_rule
 
 SESSION = "4001000101"
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
-from appconnect.core.calls import load_call_fixture
 from appconnect.core.config import parse_config
-from appconnect.core.harness import Harness
-from appconnect.core.oauth import SessionExpired, fresh_user, needs_refresh
+from appconnect.core.extension.call_fixtures import load_call_fixture
+from appconnect.core.flows.oauth import SessionExpired, fresh_user, needs_refresh
+from appconnect.core.targets.embedded import Harness
 from appconnect.fixtures.crm import CRMState
 from appconnect.fixtures.crm.oauth import OAuthServer
 

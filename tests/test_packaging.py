@@ -32,7 +32,7 @@ def test_wheel_has_one_top_level_package_and_its_data(wheel: Path) -> None:
     for expected in (
         "appconnect/__init__.py",
         "appconnect/py.typed",
-        "appconnect/core/store.py",
+        "appconnect/core/store/db.py",
         "appconnect/cli/__init__.py",
         "appconnect/connectors/contract.py",
         "appconnect/fixtures/crm/app.py",
@@ -58,11 +58,12 @@ def test_wheel_install_imports_like_the_editable_one(wheel: Path, tmp_path: Path
     )  # fmt: skip
     probe = (
         "import sys, importlib.util; sys.path.insert(0, sys.argv[1]);"
-        "import appconnect.core.store, appconnect.cli;"
-        "assert appconnect.core.store.__file__.startswith(sys.argv[1]), appconnect.__file__;"
+        "import appconnect.core.store.db, appconnect.cli;"
+        "assert appconnect.core.store.db.__file__.startswith(sys.argv[1]), appconnect.__file__;"
         "assert importlib.util.find_spec('core') is None;"
         "assert importlib.util.find_spec('cli') is None;"
-        "from appconnect.core.calls import bundled_names; print(','.join(bundled_names()))"
+        "from appconnect.core.extension.call_fixtures import bundled_names;"
+        "print(','.join(bundled_names()))"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe, str(site)], capture_output=True, text=True, check=False

@@ -9,10 +9,10 @@ import httpx
 import pytest
 import respx
 
-from appconnect.core.calls import load_call_fixture
 from appconnect.core.config import parse_config
-from appconnect.core.flows import get_call_logs
-from appconnect.core.harness import Harness
+from appconnect.core.extension.call_fixtures import load_call_fixture
+from appconnect.core.flows.pipeline import get_call_logs
+from appconnect.core.targets.embedded import Harness
 from appconnect.fixtures.crm import CRMState, FixtureCRM
 
 SESSION = "4001000101"
@@ -227,7 +227,7 @@ def test_lookup_of_a_session_with_two_rows_takes_the_oldest(home: Path) -> None:
 def test_missing_account_id_hashes_nothing(home: Path) -> None:
     """Quirk 13: App Connect hashes the text "undefined:<HASH_KEY>"."""
     from appconnect.core.config import IdentityConfig
-    from appconnect.core.identity import resolve_identity
+    from appconnect.core.flows.identity import resolve_identity
 
     assert resolve_identity(IdentityConfig(hash_key="k")).hashed_account_id == ""
     expected = hashlib.sha256(b"37439510:k").hexdigest()

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from typer.testing import Result
 
-from appconnect.core.calls import load_call_fixture
 from appconnect.core.config import parse_config
-from appconnect.core.example_plugin import TAG_LINE
-from appconnect.core.harness import Harness
-from appconnect.core.plugins import Plugin, available_plugins
+from appconnect.core.extension.call_fixtures import load_call_fixture
+from appconnect.core.flows.example_plugin import TAG_LINE
+from appconnect.core.flows.plugins import Plugin, available_plugins
+from appconnect.core.targets.embedded import Harness
 from appconnect.fixtures.crm import CRMState
 
 Run = Callable[..., Result]
@@ -37,7 +37,7 @@ def plugin_module() -> Iterator[types.ModuleType]:
 
 
 def test_the_bundled_plugin_is_found_through_its_entry_point() -> None:
-    assert available_plugins()["note-tag"] == "appconnect.core.example_plugin:note_tag"
+    assert available_plugins()["note-tag"] == "appconnect.core.flows.example_plugin:note_tag"
 
 
 def test_note_tag_adds_a_line_to_the_note(run: Run, home: Path, tmp_path: Path) -> None:

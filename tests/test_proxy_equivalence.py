@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 
 from appconnect.core.config import HarnessConfig, parse_config
-from appconnect.core.harness import Harness
 from appconnect.core.home import db_path, fixture_crm_path
-from appconnect.core.scenarios import bundled_scenarios, load_scenario
-from appconnect.core.simulate import run_scenario
-from appconnect.core.smoke import Smoke
-from appconnect.core.store import Store
+from appconnect.core.runs.runner import run_scenario
+from appconnect.core.runs.scenarios import bundled_scenarios, load_scenario
+from appconnect.core.runs.smoke import Smoke
+from appconnect.core.store.db import Store
+from appconnect.core.targets.embedded import Harness
 from appconnect.fixtures.crm import CRMState
 
 PROXY_FILE = str(

@@ -14,9 +14,9 @@ import pytest
 
 from appconnect.connectors.contract import implemented_interfaces
 from appconnect.connectors.proxy.lint import lint_data
-from appconnect.core.calls import load_call_fixture
 from appconnect.core.config import parse_config
-from appconnect.core.harness import Harness
+from appconnect.core.extension.call_fixtures import load_call_fixture
+from appconnect.core.targets.embedded import Harness
 
 API_KEY = "k-sample-123"
 # The operations and fields of upstream's packages/core/test/connector/proxy/sample.json.
@@ -196,7 +196,7 @@ def test_the_sample_maps_get_call_log_and_fixed_behaviours(
         harness.log_call(load_call_fixture("inbound-answered"))
         row = next(harness.call_logs())
         from appconnect.connectors.contract import GetCallLogRequest
-        from appconnect.core.auth import auth_header
+        from appconnect.core.flows.auth import auth_header
 
         user = harness.pipeline().user
         assert user is not None

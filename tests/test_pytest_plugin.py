@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from appconnect.core.config import parse_config
-from appconnect.core.harness import Harness
+from appconnect.core.targets.embedded import Harness
 from appconnect.pytest_plugin import FixtureCRMHandle, FixtureCRMServer
 
 PROXY = str(
@@ -52,7 +52,7 @@ def test_run_scenario_takes_a_dict_and_a_connector(
 
 
 def test_harness_trace(harness: Harness) -> None:
-    from appconnect.core.calls import load_call_fixture
+    from appconnect.core.extension.call_fixtures import load_call_fixture
 
     harness.log_call(load_call_fixture("inbound-answered"))
     assert [c.interface for c in harness.pipeline().calls] == [
@@ -70,7 +70,7 @@ def test_proxy_connector_against_the_fixture_crm_on_loopback(
          "crm": {"url": fixture_crm_server.url, "api_key": fixture_crm_server.api_key}},
         "test",
     )  # fmt: skip
-    from appconnect.core.calls import load_call_fixture
+    from appconnect.core.extension.call_fixtures import load_call_fixture
 
     with Harness(config, appconnect_home) as harness:
         outcome = harness.log_call(load_call_fixture("outbound-recorded"))

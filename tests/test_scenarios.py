@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from appconnect.cli import app
-from appconnect.core.scenarios import bundled_scenarios
+from appconnect.core.runs.scenarios import bundled_scenarios
 from appconnect.fixtures.crm import CRMState
 
 Run = Callable[..., Result]

@@ -20,7 +20,7 @@ from appconnect.cli import app
 from appconnect.core.config import config_warnings, file_secrets, load_config, parse_config
 from appconnect.core.errors import ConfigError
 from appconnect.core.home import FIXTURE_CRM_NAME
-from appconnect.core.scenarios import bundled_scenarios
+from appconnect.core.runs.scenarios import bundled_scenarios
 from appconnect.fixtures.crm import CRMState
 
 Run = Callable[..., Result]
@@ -177,7 +177,7 @@ def test_config_reprs_hold_no_secret(tmp_path: Path, env: None) -> None:
 
 
 def test_hash_key_from_env_hashes_like_the_file_key(env: None) -> None:
-    from appconnect.core.identity import resolve_identity
+    from appconnect.core.flows.identity import resolve_identity
 
     from_env = parse_config({"identity": {"hash_key_env": HASH_ENV, "rc_extension_id": "7"}}, "t")
     in_file = parse_config({"identity": {"hash_key": HASH_KEY, "rc_extension_id": "7"}}, "t")

@@ -11,13 +11,13 @@ import httpx
 import pytest
 from typer.testing import Result
 
-from appconnect.core import jwt
-from appconnect.core.calls import load_call_fixture
 from appconnect.core.config import parse_config
 from appconnect.core.errors import ConnectError
-from appconnect.core.harness import Harness
-from appconnect.core.remote import ServerClient
-from appconnect.core.server_app import CoreServer
+from appconnect.core.extension.call_fixtures import load_call_fixture
+from appconnect.core.serve import jwt
+from appconnect.core.serve.app import CoreServer
+from appconnect.core.targets.embedded import Harness
+from appconnect.core.targets.server_client import ServerClient
 from appconnect.fixtures.crm import CRMState
 
 SECRET = "test-server-secret"
@@ -224,7 +224,7 @@ def test_cli_server_down_is_one_line_exit_2(run: Callable[..., Result], tmp_path
 
 
 def test_database_from_a_server_env_file(tmp_path: Path) -> None:
-    from appconnect.core.server_target import database_from_env
+    from appconnect.core.targets.server import database_from_env
 
     env = tmp_path / ".env"
     env.write_text("PORT=6066\nDATABASE_URL=sqlite://./db.sqlite\n")

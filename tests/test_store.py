@@ -9,7 +9,7 @@ import pytest
 
 from appconnect.connectors.contract import CallLogRecord, User
 from appconnect.core.errors import StoreError
-from appconnect.core.store import CALL_LOG_COLUMNS, SCHEMA_VERSION, Store
+from appconnect.core.store.db import CALL_LOG_COLUMNS, SCHEMA_VERSION, Store
 
 
 def _row(session: str = "s1", **changes: str) -> CallLogRecord:
@@ -123,7 +123,7 @@ def test_login_upsert_keeps_settings(store: Store) -> None:
 
 
 def test_v1_store_is_migrated_keeping_its_rows(tmp_path: Path) -> None:
-    from appconnect.core import store as store_module
+    from appconnect.core.store import db as store_module
 
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)
@@ -142,7 +142,7 @@ def test_v1_store_is_migrated_keeping_its_rows(tmp_path: Path) -> None:
 
 
 def test_row_and_composed_body_are_written_together(store: Store) -> None:
-    from appconnect.core.store import ComposedBody
+    from appconnect.core.store.db import ComposedBody
 
     body = ComposedBody("fixture", "act-s1", "s1", "text/plain", "- Note: hi\n")
     store.insert_call_log(_row(), body)

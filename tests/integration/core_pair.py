@@ -20,19 +20,19 @@ from typing import Any, Protocol
 from node_core import AppConnectClient, NodeCoreServer
 
 from appconnect.connectors.contract import FindContactRequest, implemented_interfaces
-from appconnect.core.auth import auth_header
 from appconnect.core.config import HarnessConfig
-from appconnect.core.flows import (
+from appconnect.core.flows.auth import auth_header
+from appconnect.core.flows.identity import Identity
+from appconnect.core.flows.pipeline import (
     FlowResult,
     create_call_log,
     get_call_logs,
     update_call_log,
     upsert_call_disposition,
 )
-from appconnect.core.harness import Harness
 from appconnect.core.home import fixture_crm_path
-from appconnect.core.identity import Identity
-from appconnect.core.store import Store
+from appconnect.core.store.db import Store
+from appconnect.core.targets.embedded import Harness
 from appconnect.fixtures.crm import CRMState, make_server
 
 HASH_KEY = "integration-hash-key"  # App Connect's HASH_KEY, the same on both sides

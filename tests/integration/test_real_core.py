@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from core_pair import HASH_KEY, NodeSide, OurSide, Side, crm_end_state, read_our_rows
 
-from appconnect.core import simulate
-from appconnect.core.calls import load_call_fixture, with_overrides
 from appconnect.core.errors import UnknownSession
-from appconnect.core.scenarios import (
+from appconnect.core.extension.call_fixtures import load_call_fixture, with_overrides
+from appconnect.core.runs import runner as simulate
+from appconnect.core.runs.scenarios import (
     AiNoteStep,
     AssertStep,
     CrmEditStep,
@@ -283,7 +283,7 @@ def _not_replayable(scenario: Scenario) -> str | None:
 
 def replay(node: NodeSide, scenario: Scenario) -> None:
     """Send a scenario's arrivals to the real core as App Connect's client sends them (the
-    bodies `core/simulate.py` builds); `assert` steps are ours and are skipped."""
+    bodies `core/runs/runner.py` builds); `assert` steps are ours and are skipped."""
     session = ""
     for step in scenario.steps:
         if isinstance(step, LogStep):

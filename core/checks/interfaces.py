@@ -14,11 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from appconnect.connectors.contract import implemented_interfaces
-from appconnect.core.contract_checks import ContractReport, ProbeOptions, check_contract
-from appconnect.core.errors import BadInput
-from appconnect.core.flows import Pipeline
-from appconnect.core.manifest import ManifestReport, check_manifest, load_manifest
-from appconnect.core.reconcile import (
+from appconnect.core.checks.contract import ContractReport, ProbeOptions, check_contract
+from appconnect.core.checks.manifest import ManifestReport, check_manifest, load_manifest
+from appconnect.core.checks.reconcile import (
     BODY_EDITED_BY_USER,
     BODY_OVERWRITTEN,
     BODY_UNVERIFIABLE,
@@ -38,9 +36,11 @@ from appconnect.core.reconcile import (
     Scope,
     reconcile,
 )
+from appconnect.core.errors import BadInput
+from appconnect.core.flows.pipeline import Pipeline
 
 if TYPE_CHECKING:
-    from appconnect.core.harness import Harness
+    from appconnect.core.targets.embedded import Harness
 
 __all__ = [
     "NOTE_CODES",

@@ -32,8 +32,8 @@ from appconnect.connectors.contract import (
     UserListRequest,
 )
 from appconnect.connectors.errors import CRMError
-from appconnect.core.flows import Pipeline
-from appconnect.core.reconcile import PROBE_SESSION_PREFIX, RateLimiter
+from appconnect.core.checks.reconcile import PROBE_SESSION_PREFIX, RateLimiter
+from appconnect.core.flows.pipeline import Pipeline
 
 #: The fixture CRM's first seeded contact; any number works, a no-match is a valid answer.
 DEFAULT_PROBE_NUMBER = "+16505550101"

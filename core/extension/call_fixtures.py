@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from appconnect.core.errors import BadInput, FixtureError
-from appconnect.core.inputs import is_file, parse_json, read_input_text, shown
+from appconnect.core.user_files import is_file, parse_json, read_input_text, shown
 
 BUNDLED_PACKAGE = "appconnect.fixtures"
 BUNDLED_DIR = "calls"

@@ -24,8 +24,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
-from appconnect.core import compose_js as js
-from appconnect.core.compose_datetime import DEFAULT_LOG_DATE_FORMAT, format_start_time
+from appconnect.core.compose import js
+from appconnect.core.compose.dates import DEFAULT_LOG_DATE_FORMAT, format_start_time
 
 __all__ = ["LOG_FORMATS", "compose_call_log", "format_duration", "is_composable"]
 

@@ -28,7 +28,8 @@ import httpx
 
 from appconnect.core.config import HarnessConfig
 from appconnect.core.errors import BadInput
-from appconnect.core.scenarios import (
+from appconnect.core.runs.runner import ScenarioRunner, scenario_config
+from appconnect.core.runs.scenarios import (
     AssertStep,
     EditStep,
     FinalDataStep,
@@ -37,7 +38,6 @@ from appconnect.core.scenarios import (
     Scenario,
     SsclLogStep,
 )
-from appconnect.core.simulate import ScenarioRunner, scenario_config
 
 Transport = Literal["inprocess", "loopback", "configured"]
 UPDATE_KINDS = frozenset(
@@ -269,9 +269,9 @@ def _work_in_pool(job: _Job) -> WorkerResult:
 
 def _work(job: _Job, tick: Callable[[int], None]) -> WorkerResult:
     """One worker: its own harness (in-memory store), N lifecycles, then its reconciliation."""
-    from appconnect.core.harness import Harness
+    from appconnect.core.targets.embedded import Harness
+    from appconnect.core.transports.faults import FaultPlan
     from appconnect.fixtures.crm import CRMState, FixtureCRM
-    from appconnect.fixtures.crm.faults import FaultPlan
 
     result = WorkerResult()
     state = CRMState(None) if job.transport == "inprocess" else None

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from appconnect.core.compose import compose_call_log
+from appconnect.core.compose.composer import compose_call_log
 from appconnect.core.errors import BadInput
-from appconnect.core.inputs import decode_input, parse_json, read_input_text, shown
+from appconnect.core.user_files import decode_input, parse_json, read_input_text, shown
 
 WHAT = "compose input"
 

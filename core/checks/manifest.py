@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from appconnect.core.errors import BadInput
-from appconnect.core.inputs import parse_json, read_input_text, shown
+from appconnect.core.user_files import parse_json, read_input_text, shown
 
 _SSCL_TYPES: dict[str, tuple[type, str]] = {
     "url": (str, "a string"),

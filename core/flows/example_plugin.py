@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from appconnect.core.plugins import Plugin
+from appconnect.core.flows.plugins import Plugin
 
 TAG_LINE = "Logged through appconnect-harness."
 

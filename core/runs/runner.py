@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from appconnect.connectors.contract import CallLogInfo, CallLogRecord, CRMCallLog, User
 from appconnect.connectors.errors import CRMError
-from appconnect.core.calls import load_call_fixture, with_overrides
-from appconnect.core.client_side import LogCallOutcome
 from appconnect.core.config import HarnessConfig
 from appconnect.core.errors import BadInput, HarnessError
-from appconnect.core.flows import FlowResult
-from appconnect.core.harness import Harness
-from appconnect.core.scenarios import (
+from appconnect.core.extension.call_fixtures import load_call_fixture, with_overrides
+from appconnect.core.extension.client_side import LogCallOutcome
+from appconnect.core.flows.pipeline import FlowResult
+from appconnect.core.flows.trace import InterfaceCall, redact
+from appconnect.core.runs.scenarios import (
     AiNoteStep,
     AssertStep,
     AutoLogRule,
@@ -41,12 +41,12 @@ from appconnect.core.scenarios import (
     TranscriptStep,
     VoicemailStep,
 )
-from appconnect.core.trace import InterfaceCall, redact
+from appconnect.core.targets.embedded import Harness
 
 if TYPE_CHECKING:
-    from appconnect.core.server_target import ServerTarget
+    from appconnect.core.targets.server import ServerTarget
+    from appconnect.core.transports.faults import FaultPlan
     from appconnect.fixtures.crm import CRMState
-    from appconnect.fixtures.crm.faults import FaultPlan
 
 Status = Literal["pass", "fail", "skip"]
 ANSWERED_RESULTS = frozenset({"Accepted", "Call connected", "Answered"})
@@ -309,7 +309,7 @@ class ScenarioRunner:
         return body
 
     def _arm_faults(self, index: int, step: FaultStep, name: str) -> StepResult:
-        from appconnect.fixtures.crm.faults import FaultSpecError
+        from appconnect.core.transports.faults import FaultSpecError
 
         plan = self.harness.faults
         if plan is None:
@@ -443,7 +443,7 @@ def run_scenario(
     settings_applied = scenario_config(config, scenario.settings)
     core: Harness | ServerTarget
     if target == "server":
-        from appconnect.core.server_target import ServerTarget
+        from appconnect.core.targets.server import ServerTarget
 
         core = ServerTarget(
             settings_applied, config_dir=config_dir, home=Path(home), transport=transport

@@ -1,9 +1,9 @@
 """`--target server`: the commands' operations done against a running App Connect server.
 
 Where the embedded target runs our pipeline in-process, this one plays App Connect's
-extension against the server's routes (core/remote.py), reads the server's own `callLogs`
-table from its SQLite file (read-only), and reconciles those rows through the server's
-`GET /callLog … requireDetails=true`.
+extension against the server's routes (core/targets/server_client.py), reads the
+server's own `callLogs` table from its SQLite file (read-only), and reconciles those rows
+through the server's `GET /callLog … requireDetails=true`.
 """
 
 from __future__ import annotations
@@ -17,25 +17,25 @@ from typing import Any
 import httpx
 
 from appconnect.connectors.contract import CallLogInfo, CallLogRecord, CRMCallLog, User
-from appconnect.core import jwt
-from appconnect.core.checks import CheckReport
-from appconnect.core.client_side import LogCallOutcome, LogsCalls
-from appconnect.core.config import HarnessConfig
-from appconnect.core.errors import ConfigError, HarnessError, StoreError
-from appconnect.core.flows import FlowResult
-from appconnect.core.home import fixture_crm_path
-from appconnect.core.reconcile import (
+from appconnect.core.checks.interfaces import CheckReport
+from appconnect.core.checks.reconcile import (
     CONTACT_MISMATCH,
     CRM_UNREADABLE,
     ORPHANED_ROW,
     Problem,
     Reconciliation,
 )
-from appconnect.core.remote import ServerClient
-from appconnect.core.store import CALL_LOG_COLUMNS
-from appconnect.core.trace import InterfaceCall
+from appconnect.core.config import HarnessConfig
+from appconnect.core.errors import ConfigError, HarnessError, StoreError
+from appconnect.core.extension.client_side import LogCallOutcome, LogsCalls
+from appconnect.core.flows.pipeline import FlowResult
+from appconnect.core.flows.trace import InterfaceCall
+from appconnect.core.home import fixture_crm_path
+from appconnect.core.serve import jwt
+from appconnect.core.store.db import CALL_LOG_COLUMNS
+from appconnect.core.targets.server_client import ServerClient
+from appconnect.core.transports.faults import FaultPlan
 from appconnect.fixtures.crm import CRMState
-from appconnect.fixtures.crm.faults import FaultPlan
 
 NOT_IN_SERVER = "not-found-by-server"
 

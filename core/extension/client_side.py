@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from appconnect.connectors.contract import User
-from appconnect.core.calls import CallFixture, request_body
 from appconnect.core.errors import BadInput
-from appconnect.core.flows import FlowResult
+from appconnect.core.extension.call_fixtures import CallFixture, request_body
+from appconnect.core.flows.pipeline import FlowResult
 
 
 @dataclass(frozen=True, slots=True)

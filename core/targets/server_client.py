@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 
 from appconnect.connectors.contract import ReturnMessage
-from appconnect.core import jwt
 from appconnect.core.errors import ConnectError, HarnessError
-from appconnect.core.flows import FlowResult
-from appconnect.core.trace import InterfaceCall
+from appconnect.core.flows.pipeline import FlowResult
+from appconnect.core.flows.trace import InterfaceCall
+from appconnect.core.serve import jwt
 
 
 class ServerRefused(HarnessError):

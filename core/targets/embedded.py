@@ -33,34 +33,34 @@ from appconnect.connectors.contract import (
 )
 from appconnect.connectors.errors import CRMError
 from appconnect.connectors.registry import ConnectorNotFound, build_connector
-from appconnect.core.auth import auth_header
-from appconnect.core.client_side import LogCallOutcome, LogsCalls
-from appconnect.core.compose import is_composable
+from appconnect.core.compose.composer import is_composable
 from appconnect.core.config import HarnessConfig, load_config
-from appconnect.core.errormap import api_error_message
 from appconnect.core.errors import BadInput, ConfigError, ConnectError
-from appconnect.core.flows import (
+from appconnect.core.extension.client_side import LogCallOutcome, LogsCalls
+from appconnect.core.flows.auth import auth_header
+from appconnect.core.flows.errormap import api_error_message
+from appconnect.core.flows.identity import Identity, resolve_identity
+from appconnect.core.flows.oauth import authorize as oauth_authorize
+from appconnect.core.flows.oauth import fresh_user
+from appconnect.core.flows.pipeline import (
     FlowResult,
     Pipeline,
     create_call_log,
     update_call_log,
     upsert_call_disposition,
 )
+from appconnect.core.flows.plugins import load_plugins
+from appconnect.core.flows.retry import RetryPolicy, retrying
+from appconnect.core.flows.trace import InterfaceCall
+from appconnect.core.flows.user_mapping import match_users
 from appconnect.core.home import db_path, fixture_crm_path, harness_home
-from appconnect.core.identity import Identity, resolve_identity
-from appconnect.core.oauth import authorize as oauth_authorize
-from appconnect.core.oauth import fresh_user
-from appconnect.core.plugins import load_plugins
-from appconnect.core.retry import RetryPolicy, retrying
-from appconnect.core.store import Store
-from appconnect.core.trace import InterfaceCall
-from appconnect.core.user_mapping import match_users
+from appconnect.core.store.db import Store
+from appconnect.core.transports.faults import FaultPlan, FaultSpecError, FaultTransport
 from appconnect.fixtures.crm import CRMState, FixtureCRM
-from appconnect.fixtures.crm.faults import FaultPlan, FaultSpecError, FaultTransport
 from appconnect.fixtures.crm.oauth import OAuthServer
 
 if TYPE_CHECKING:
-    from appconnect.core.checks import CheckReport
+    from appconnect.core.checks.interfaces import CheckReport
 
 EMBEDDED_CRM_URL = "http://fixture-crm.embedded"
 
@@ -465,7 +465,7 @@ class Harness(LogsCalls):
     def call_logs(self, session_id: str | None = None) -> Iterator[CallLogRecord]:
         return self.store.iter_call_logs(session_id)
 
-    # --- what scenarios read and act on (the same methods on core/server_target.py) -------
+    # --- what scenarios read and act on (the same methods on core/targets/server.py) -------
 
     def rows(self, session_id: str) -> list[CallLogRecord]:
         return list(self.call_logs(session_id))
@@ -495,7 +495,7 @@ class Harness(LogsCalls):
         header = auth_header(connector, user)
         return connector.list_call_logs(ListCallLogsRequest(user, header, session_id))
 
-    # --- what smoke needs beyond scenarios (the same on core/server_target.py) -----------
+    # --- what smoke needs beyond scenarios (the same on core/targets/server.py) -----------
 
     def connect(self) -> str:
         """Log in (App Connect's connect step); the user's id."""
@@ -544,6 +544,6 @@ class Harness(LogsCalls):
 
     def check_interfaces(self) -> CheckReport:
         # Imported here: the checks build many pydantic models that logging never needs.
-        from appconnect.core.checks import check_interfaces
+        from appconnect.core.checks.interfaces import check_interfaces
 
         return check_interfaces(self.pipeline())

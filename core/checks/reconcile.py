@@ -25,10 +25,10 @@ from appconnect.connectors.contract import (
     ListCallLogsRequest,
 )
 from appconnect.connectors.errors import CRMError
-from appconnect.core.auth import auth_header
 from appconnect.core.errors import UnknownSession
-from appconnect.core.flows import Pipeline
-from appconnect.core.store import ComposedBody
+from appconnect.core.flows.auth import auth_header
+from appconnect.core.flows.pipeline import Pipeline
+from appconnect.core.store.db import ComposedBody
 
 # Stable problem codes (the JSON report's `code`); docs/check-interfaces.md explains each.
 ORPHANED_ROW = "orphaned-row"

@@ -1,9 +1,10 @@
 """Our core as an App Connect server: the call-logging routes of `@app-connect/core` (ref §3,
 §8) as a WSGI app over one `Harness`, with App Connect's JWT scheme.
 
-It lets the server client (core/remote.py) be tested without Node, and lets any App Connect
-client drive the Python core. Business failures are HTTP 200 with `successful: false`, as
-upstream. Requests are served one at a time: the store is one SQLite connection.
+It lets the server client (core/targets/server_client.py) be tested without Node, and
+lets any App Connect client drive the Python core. Business failures are HTTP 200 with
+`successful: false`, as upstream. Requests are served one at a time: the store is one
+SQLite connection.
 """
 
 from __future__ import annotations
@@ -24,19 +25,19 @@ from appconnect.connectors.contract import (
     implemented_interfaces,
 )
 from appconnect.connectors.errors import CRMError
-from appconnect.core import jwt
-from appconnect.core.calls import CallFixture
-from appconnect.core.errormap import api_error_message
 from appconnect.core.errors import HarnessError, UnknownSession
-from appconnect.core.flows import (
+from appconnect.core.extension.call_fixtures import CallFixture
+from appconnect.core.flows.errormap import api_error_message
+from appconnect.core.flows.identity import Identity
+from appconnect.core.flows.pipeline import (
     FlowResult,
     create_call_log,
     get_call_logs,
     update_call_log,
     upsert_call_disposition,
 )
-from appconnect.core.harness import Harness
-from appconnect.core.identity import Identity
+from appconnect.core.serve import jwt
+from appconnect.core.targets.embedded import Harness
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment

@@ -21,7 +21,7 @@ import httpx
 
 from appconnect.connectors.contract import Connector, OAuthInfo, ReturnMessage, User
 from appconnect.connectors.errors import CRMError
-from appconnect.core.store import Store
+from appconnect.core.store.db import Store
 
 REFRESH_WINDOW = timedelta(minutes=2)
 SESSION_EXPIRED = ReturnMessage(

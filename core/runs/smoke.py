@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from appconnect.connectors.errors import CRMError
 from appconnect.core.config import HarnessConfig
 from appconnect.core.errors import ConfigError, HarnessError
-from appconnect.core.harness import Harness
-from appconnect.core.scenarios import (
+from appconnect.core.runs.runner import ScenarioCore, ScenarioRunner, StepResult
+from appconnect.core.runs.scenarios import (
     CrmEditStep,
     EditStep,
     FinalDataStep,
@@ -34,10 +34,10 @@ from appconnect.core.scenarios import (
     SsclUpdateStep,
     Step,
 )
-from appconnect.core.simulate import ScenarioCore, ScenarioRunner, StepResult
+from appconnect.core.targets.embedded import Harness
 
 if TYPE_CHECKING:
-    from appconnect.core.server_target import ServerTarget
+    from appconnect.core.targets.server import ServerTarget
 
 Status = Literal["pass", "fail", "skip"]
 REQUIRED_INTERFACES = ("createCallLog", "updateCallLog")
@@ -308,7 +308,7 @@ class Smoke:
                 raise _Failed(f"the update dropped {line[:60]!r} from CRM log {log_id}")
 
     def _call_log_info(self) -> dict[str, Any]:
-        from appconnect.core.calls import load_call_fixture
+        from appconnect.core.extension.call_fixtures import load_call_fixture
 
         return load_call_fixture(SMOKE_CALL).as_body()["logInfo"]  # type: ignore[no-any-return]
 
@@ -357,7 +357,7 @@ def run_smoke(
     run_id = run_id or secrets.token_hex(3)
     core: Harness | ServerTarget
     if target == "server":
-        from appconnect.core.server_target import ServerTarget
+        from appconnect.core.targets.server import ServerTarget
 
         core = ServerTarget(config, config_dir=config_dir, home=home, transport=transport)
     else:

@@ -31,17 +31,17 @@ from appconnect.connectors.contract import (
     User,
 )
 from appconnect.connectors.errors import CRMError
-from appconnect.core.auth import auth_header
-from appconnect.core.compose import compose_call_log, is_composable
-from appconnect.core.errormap import api_error_message, warning
+from appconnect.core.compose.composer import compose_call_log, is_composable
 from appconnect.core.errors import UnknownSession
-from appconnect.core.identity import Identity
-from appconnect.core.oauth import ERROR_CODE as SESSION_REVOKED_CODE
-from appconnect.core.oauth import SESSION_EXPIRED, SessionExpired
-from appconnect.core.plugins import Plugin, run_async_plugins, run_sync_plugins
-from appconnect.core.retry import NO_RETRY, RetryPolicy
-from appconnect.core.store import ComposedBody, Store
-from appconnect.core.trace import InterfaceCall
+from appconnect.core.flows.auth import auth_header
+from appconnect.core.flows.errormap import api_error_message, warning
+from appconnect.core.flows.identity import Identity
+from appconnect.core.flows.oauth import ERROR_CODE as SESSION_REVOKED_CODE
+from appconnect.core.flows.oauth import SESSION_EXPIRED, SessionExpired
+from appconnect.core.flows.plugins import Plugin, run_async_plugins, run_sync_plugins
+from appconnect.core.flows.retry import NO_RETRY, RetryPolicy
+from appconnect.core.flows.trace import InterfaceCall
+from appconnect.core.store.db import ComposedBody, Store
 
 T = TypeVar("T")
 

@@ -14,9 +14,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from appconnect.core.calls import CallFixture, load_call_fixture, with_overrides
 from appconnect.core.errors import FixtureError
-from appconnect.core.inputs import is_file, parse_json, read_input_text, shown
+from appconnect.core.extension.call_fixtures import CallFixture, load_call_fixture, with_overrides
+from appconnect.core.user_files import is_file, parse_json, read_input_text, shown
 
 BUNDLED_PACKAGE = "appconnect.fixtures"
 BUNDLED_DIR = "scenarios"

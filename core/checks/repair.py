@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from appconnect.connectors.contract import CallLogRecord, CRMCallLog, ListCallLogsRequest
-from appconnect.core.auth import auth_header
 from appconnect.core.errors import ConfigError
-from appconnect.core.flows import Pipeline
+from appconnect.core.flows.auth import auth_header
+from appconnect.core.flows.pipeline import Pipeline
 
 Kind = Literal["adopted", "claim-cleared", "claim-kept", "reported"]
 STALE_CLAIM_SECONDS = 600.0
