@@ -55,9 +55,9 @@ def simulate(
 
     app = app_context(ctx)
     loaded = load_scenario(scenario)
-    config = app.load_config()
+    config, config_path = app.config_and_path()
     before = _pause(app) if step_by_step else None
-    on_server = app.target == "server"
+    on_server = app.target_kind == "server"
     run = run_scenario(
         config,
         loaded,
@@ -67,7 +67,7 @@ def simulate(
         session_suffix=f"-{secrets.token_hex(3)}" if keep or on_server else "",
         before_step=before,
         target="server" if on_server else "embedded",
-        config_dir=app.config_dir(),
+        config_path=config_path,
     )
     show_run(app, run, trace=trace, as_json=as_json)
     if not run.ok:

@@ -34,6 +34,7 @@ from appconnect.connectors.contract import (
 from appconnect.connectors.errors import CRMError
 from appconnect.core.checks.reconcile import PROBE_SESSION_PREFIX, RateLimiter
 from appconnect.core.flows.pipeline import Pipeline
+from appconnect.core.flows.requests import get_call_log_request
 
 #: The fixture CRM's first seeded contact; any number works, a no-match is a valid answer.
 DEFAULT_PROBE_NUMBER = "+16505550101"
@@ -295,14 +296,7 @@ def _probe_reads(
         if last_row is None:
             prober.skipped["getCallLog"] = "no callLogs row to read back"
         else:
-            request_gc = GetCallLogRequest(
-                user=user,
-                telephony_session_id=last_row.id,
-                call_log_id=last_row.thirdPartyLogId,
-                contact_id=last_row.contactId,
-                auth_header=header,
-            )
-            _probe_get_call_log(prober, request_gc)
+            _probe_get_call_log(prober, get_call_log_request(last_row, user, header))
     if connector.get_user_list is not None:
         request_ul = UserListRequest(user=user, auth_header=header)
         prober.run("getUserList", connector.get_user_list, (request_ul,), _USER_LIST)

@@ -41,6 +41,8 @@ DUPLICATE_ROWS = "duplicate-rows"
 DUPLICATE_CRM_LOGS = "duplicate-crm-logs"
 UNLINKED_CRM_LOG = "unlinked-crm-log"
 BODY_OVERWRITTEN = "body-overwritten"
+#: Against a server: its GET /callLog does not match a row of its own callLogs.
+NOT_FOUND_BY_SERVER = "not-found-by-server"
 # Note codes: reported, never a failure.
 BODY_EDITED_BY_USER = "body-edited-by-user"
 BODY_UNVERIFIABLE = "body-unverifiable"

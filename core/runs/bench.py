@@ -269,7 +269,7 @@ def _work_in_pool(job: _Job) -> WorkerResult:
 
 def _work(job: _Job, tick: Callable[[int], None]) -> WorkerResult:
     """One worker: its own harness (in-memory store), N lifecycles, then its reconciliation."""
-    from appconnect.core.targets.embedded import Harness
+    from appconnect.core.targets.embedded import EmbeddedTarget
     from appconnect.core.transports.faults import FaultPlan
     from appconnect.fixtures.crm import CRMState, FixtureCRM
 
@@ -281,7 +281,7 @@ def _work(job: _Job, tick: Callable[[int], None]) -> WorkerResult:
     timing = TimingTransport(inner)
     config = scenario_config(job.config, job.scenario.settings)
     faults = FaultPlan(rate=job.fault_rate, seed=job.worker)  # seeded: a run can be repeated
-    harness = Harness(
+    harness = EmbeddedTarget(
         config, Path(job.home), sandbox=True, transport=timing, crm_state=state, faults=faults
     )
     with harness:
