@@ -25,7 +25,7 @@ def serve(
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0: any free).")] = 8765,
 ) -> None:
     """Serve the fixture CRM over HTTP on 127.0.0.1 until interrupted."""
-    from appconnect.fixtures.crm import make_server
+    from appconnect.core.targets.fixture_crm import make_server
 
     app = app_context(ctx)
     with app.embedded() as harness:
@@ -108,7 +108,7 @@ def delete_activity(
 
 def _crm_call(action: object) -> None:
     from appconnect.core.errors import BadInput
-    from appconnect.fixtures.crm import Invalid, NotFound
+    from appconnect.core.targets.fixture_crm import Invalid, NotFound
 
     assert callable(action)
     try:

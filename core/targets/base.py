@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from appconnect.connectors.contract import CallLogRecord, CRMCallLog, User
 from appconnect.core.errors import BadInput
@@ -70,7 +70,7 @@ class Target(ABC):
 
     # --- life --------------------------------------------------------------------------------
 
-    def __enter__(self) -> Target:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

@@ -13,10 +13,29 @@ from appconnect.connectors.contract import CallLogRecord, CRMCallLog
 from appconnect.core.errors import BadInput
 from appconnect.core.home import fixture_crm_path
 from appconnect.core.targets.crm_access import CrmRecord, UserEdit
-from appconnect.fixtures.crm import CRMState, FixtureCRM, NotFound
+from appconnect.fixtures.crm import (
+    CRMState,
+    FixtureCRM,
+    Invalid,
+    NotFound,
+    basic_auth_header,
+    make_server,
+)
 from appconnect.fixtures.crm.oauth import OAuthServer
 
-__all__ = ["CRMState", "FixtureCrmAccess", "fixture_crm_state", "fixture_transport"]
+# Re-exported for the commands and runs that act on the fixture CRM itself (fixture-crm,
+# bench's loopback CRM): they reach fixtures/ only through here.
+__all__ = [
+    "CRMState",
+    "FixtureCRM",
+    "FixtureCrmAccess",
+    "Invalid",
+    "NotFound",
+    "basic_auth_header",
+    "fixture_crm_state",
+    "fixture_transport",
+    "make_server",
+]
 
 
 def fixture_crm_state(home: Path | None) -> CRMState:
