@@ -9,7 +9,7 @@ import typer
 from appconnect.cli.context import AppContext, app_context, handle_errors
 
 if TYPE_CHECKING:
-    from appconnect.core.runs.runner import ScenarioRun, StepResult
+    from appconnect.core.runs.runner import ScenarioRun
 
 scenario_group = typer.Typer(help="Bundled scenarios and the scenario file format.")
 
@@ -83,31 +83,10 @@ def _pause(app: AppContext) -> Any:
     return before
 
 
-def run_json(run: ScenarioRun) -> dict[str, Any]:
-    return {
-        "scenario": run.scenario,
-        "sessionId": run.session_id,
-        "ok": run.ok,
-        "steps": [step_json(step) for step in run.steps],
-    }
-
-
-def step_json(step: StepResult) -> dict[str, Any]:
-    return {
-        "index": step.index,
-        "kind": step.kind,
-        "name": step.name,
-        "status": step.status,
-        "message": step.message,
-        "failures": step.failures,
-        "calls": [call.as_dict() for call in step.calls],
-    }
-
-
 def show_run(app: AppContext, run: ScenarioRun, *, trace: bool, as_json: bool) -> None:
     terminal = app.terminal
     if as_json:
-        terminal.json(run_json(run))
+        terminal.json(run.as_dict())
         return
     terminal.table(
         f"scenario {run.scenario} (session {run.session_id})",

@@ -13,7 +13,7 @@ import functools
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 from appconnect.connectors.contract import CallLogRecord, Connector, ReturnMessage, User
@@ -140,6 +140,19 @@ class FlowResult:
     @property
     def message(self) -> str:
         return self.return_message.message if self.return_message else ""
+
+    def as_dict(self, calls: Sequence[InterfaceCall] = ()) -> dict[str, Any]:
+        """App Connect's answer as the CLI's `--json` shows it, with the interfaces called."""
+        message = self.return_message
+        return {
+            "successful": self.successful,
+            "logId": self.log_id,
+            "returnMessage": message.model_dump(exclude_none=True) if message else None,
+            "callLog": asdict(self.record) if self.record else None,
+            "composedLogDetails": self.composed_log_details,
+            "interfaceCalls": [call.interface for call in calls],
+            "pluginErrors": list(self.plugin_errors),
+        }
 
 
 def failure(message: ReturnMessage, **extra: Any) -> FlowResult:

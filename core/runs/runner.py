@@ -61,7 +61,7 @@ class StepResult:
             "status": self.status,
             "message": self.message,
             "failures": self.failures,
-            "calls": [call.interface for call in self.calls],
+            "calls": [call.as_dict() for call in self.calls],
         }
 
 
@@ -74,6 +74,14 @@ class ScenarioRun:
     @property
     def ok(self) -> bool:
         return all(step.ok for step in self.steps)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "sessionId": self.session_id,
+            "ok": self.ok,
+            "steps": [step.as_dict() for step in self.steps],
+        }
 
 
 def scenario_config(config: HarnessConfig, settings: ScenarioSettings) -> HarnessConfig:
