@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -368,9 +369,13 @@ class ProxyConnector(Connector):
         if "updateCallLog" not in self.config.operations:
             return UpdateCallLogResult(returnMessage=_message("Not supported", 2000, "warning"))
         row = request.existing_call_log
-        # App Connect renders `now` when the update carries no startTime; the harness leaves
-        # startTime/endTime undefined then, so a template cannot overwrite the start with now.
-        given_start = request.start_time is not None
+        # As App Connect: `moment(startTime)` with no startTime is *now*, so an update that
+        # carries none (an edit, a recording) renders the current time for startTime/endTime.
+        # A file that maps them overwrites the CRM's call date on every such update: that is
+        # the production behaviour, and the harness must show it, not hide it.
+        start: Any = request.start_time
+        if start is None:
+            start = datetime.now(UTC)
         self._call(
             "updateCallLog",
             {
@@ -380,12 +385,8 @@ class ProxyConnector(Connector):
                 "voicemailLink": _given(request.voicemail_link),
                 "subject": _given(request.subject),
                 "note": _given(request.note),
-                "startTime": computed.iso_utc(request.start_time) if given_start else UNDEFINED,
-                "endTime": (
-                    computed.end_time(request.start_time, request.duration)
-                    if given_start
-                    else UNDEFINED
-                ),
+                "startTime": computed.iso_utc(start),
+                "endTime": computed.end_time(start, request.duration),
                 "duration": _given(request.duration),
                 "result": _given(request.result),
                 "aiNote": _given(request.ai_note),
