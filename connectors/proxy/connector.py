@@ -39,6 +39,7 @@ from appconnect.connectors.contract import (
     UpdateCallLogRequest,
     UpdateCallLogResult,
     User,
+    UserEditRequest,
     UserInfoRequest,
     UserInfoResult,
     UserListRequest,
@@ -113,6 +114,9 @@ class ProxyConnector(Connector):
         self.get_user_list = self._get_user_list if "getUserList" in operations else None
         self.list_call_logs = self._list_call_logs if "listCallLogs" in operations else None
         self.delete_call_log = self._delete_call_log if "deleteCallLog" in operations else None
+        self.edit_call_log_as_user = (
+            self._edit_call_log_as_user if "editCallLogAsUser" in operations else None
+        )
 
     def close(self) -> None:
         self._client.close()
@@ -472,6 +476,39 @@ class ProxyConnector(Connector):
         self._call(
             "deleteCallLog",
             {"thirdPartyLogId": request.call_log_id},
+            user=request.user,
+            auth_header=request.auth_header,
+        )
+
+    def _edit_call_log_as_user(self, request: UserEditRequest) -> None:
+        """`editCallLogAsUser`: the file sends the edit with the credentials of a CRM user
+        (its own `auth`, e.g. a user's API key). `body` is the whole new body: with `append`
+        alone, the engine reads the record with getCallLog first and appends to its body."""
+        body = request.body
+        if request.append is not None and body is None:
+            if self.get_call_log is None:
+                raise CRMError("editCallLogAsUser with append needs a getCallLog operation")
+            read = self._get_call_log(
+                GetCallLogRequest(
+                    user=request.user,
+                    telephony_session_id="",
+                    call_log_id=request.call_log_id,
+                    contact_id="",
+                    auth_header=request.auth_header,
+                )
+            )
+            info = read.callLogInfo
+            body = (info.fullBody or "") if info is not None else ""
+        if request.append is not None:
+            body = (body or "") + request.append
+        self._call(
+            "editCallLogAsUser",
+            {
+                "thirdPartyLogId": request.call_log_id,
+                "subject": _given(request.subject),
+                "body": _given(body),
+                "append": _given(request.append),
+            },
             user=request.user,
             auth_header=request.auth_header,
         )
