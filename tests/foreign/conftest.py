@@ -1,0 +1,98 @@
+"""Fixtures of the foreign-connector suite: mock CRMs served on loopback, configs that point
+the harness at them, and a `smoke` helper that runs the CLI and returns its JSON report."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import Result
+
+from .insightly_crm import API_KEY, InsightlyCRM
+from .mockhttp import serving
+from .pipedrive_crm import CLIENT_ID, CLIENT_SECRET, PipedriveCRM
+
+Run = Callable[..., Result]
+HERE = Path(__file__).parent
+INSIGHTLY_PROXY = HERE / "insightly.proxy.json"
+
+
+class Served:
+    """A mock CRM app and the URL it is served on."""
+
+    def __init__(self, app: Any, url: str) -> None:
+        self.app, self.url = app, url
+
+
+@pytest.fixture
+def pipedrive(monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+    """The Pipedrive mock, with tokens issued out of band (as a developer copies them from
+    Pipedrive's sandbox) in the environment, and the OAuth client App Connect would have."""
+    app = PipedriveCRM()
+    tokens = app.state.issue_tokens()
+    monkeypatch.setenv("PD_ACCESS_TOKEN", tokens["access_token"])
+    monkeypatch.setenv("PD_REFRESH_TOKEN", tokens["refresh_token"])
+    monkeypatch.setenv("PIPEDRIVE_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("PIPEDRIVE_CLIENT_SECRET", CLIENT_SECRET)
+    with serving(app) as url:
+        yield Served(app, url)
+
+
+def pipedrive_config(
+    served: Served, connector: str = "PipedriveConnector", *, expiry: str | None = None
+) -> Path:
+    """appconnect.toml in the cwd (the test's own): the connector by `module:Class`."""
+    expiry = expiry or (datetime.now(UTC) + timedelta(hours=1)).isoformat(timespec="seconds")
+    path = Path("appconnect.toml")
+    path.write_text(
+        "[connector]\n"
+        f'name = "foreign.pipedrive_connector:{connector}"\n'
+        "[crm]\n"
+        f'url = "{served.url}"\n'
+        'oauth_access_token_env = "PD_ACCESS_TOKEN"\n'
+        'oauth_refresh_token_env = "PD_REFRESH_TOKEN"\n'
+        f'oauth_token_expiry = "{expiry}"\n'
+    )
+    return path
+
+
+@pytest.fixture
+def insightly(monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+    monkeypatch.setenv("INSIGHTLY_API_KEY", API_KEY)
+    app = InsightlyCRM()
+    with serving(app) as url:
+        yield Served(app, url)
+
+
+def insightly_config(served: Served, proxy: Path = INSIGHTLY_PROXY) -> Path:
+    path = Path("appconnect.toml")
+    path.write_text(
+        "[connector]\n"
+        f'name = "{proxy}"\n'
+        "[crm]\n"
+        f'url = "{served.url}"\n'
+        'api_key_env = "INSIGHTLY_API_KEY"\n'
+    )
+    return path
+
+
+def smoke(run: Run, *args: str) -> dict[str, Any]:
+    """`appconnect smoke --json`: the report (it must always be printed, pass or fail)."""
+    result = run("smoke", "--json", *args)
+    assert result.exit_code in (0, 1), result.output
+    report: dict[str, Any] = json.loads(result.stdout)
+    report["exitCode"] = result.exit_code
+    return report
+
+
+def rows(report: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """check id -> (status, reason)."""
+    return {c["id"]: (c["status"], c["reason"]) for c in report["checks"]}
+
+
+def failed(report: dict[str, Any]) -> dict[str, str]:
+    return {c["id"]: c["reason"] for c in report["checks"] if c["status"] == "fail"}
