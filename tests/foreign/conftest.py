@@ -96,3 +96,39 @@ def rows(report: dict[str, Any]) -> dict[str, tuple[str, str]]:
 
 def failed(report: dict[str, Any]) -> dict[str, str]:
     return {c["id"]: c["reason"] for c in report["checks"] if c["status"] == "fail"}
+
+
+SCENARIOS = sorted(
+    p.stem for p in (HERE.parents[1] / "fixtures" / "scenarios").iterdir()
+    if p.suffix in (".json", ".toml")
+)  # fmt: skip
+
+
+def scenarios_green_or_skipped(run: Run, *target: str) -> None:
+    """Every bundled scenario passes, or is skipped with a reason that names a capability."""
+    outcomes = {}
+    for name in SCENARIOS:
+        result = run(*target, "simulate", name, "--json")
+        assert result.exit_code in (0, 1), f"{name}: {result.output}"
+        report = json.loads(result.stdout)
+        bad = [s for s in report["steps"] if s["status"] == "fail"]
+        silent = [s for s in report["steps"] if s["status"] == "skip" and not s.get("message")]
+        outcomes[name] = (result.exit_code, [s.get("message") or s["failures"] for s in bad],
+                          len(silent))  # fmt: skip
+    assert {n: o for n, o in outcomes.items() if o != (0, [], 0)} == {}
+
+
+def assert_breakage(report: dict[str, Any], row: str, *words: str) -> None:
+    """`row` failed, its reason names the cause (every one of `words`, case-insensitive), no
+    reason is empty or a success message, and the rows before it that need nothing broken
+    passed."""
+    reasons = failed(report)
+    assert row in reasons, rows(report)
+    for word in words:
+        assert word.lower() in reasons[row].lower(), (row, reasons[row])
+    for reason in reasons.values():
+        assert reason.strip(), reasons
+        assert not reason.rstrip().endswith(("Call logged", "Call logged.")), reasons
+        assert "no longer exists" not in reason and "does not exist" not in reason, reasons
+    assert report["exitCode"] == 1
+    assert rows(report)["connect"][0] == "pass"
