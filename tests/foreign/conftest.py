@@ -109,8 +109,11 @@ def scenarios_green_or_skipped(run: Run, *target: str) -> None:
     outcomes = {}
     for name in SCENARIOS:
         result = run(*target, "simulate", name, "--json")
-        assert result.exit_code in (0, 1), f"{name}: {result.output}"
-        report = json.loads(result.stdout)
+        try:
+            report = json.loads(result.stdout)
+        except ValueError:  # no report at all: record what was said instead
+            outcomes[name] = (result.exit_code, [result.stderr.strip()], 0)
+            continue
         bad = [s for s in report["steps"] if s["status"] == "fail"]
         silent = [s for s in report["steps"] if s["status"] == "skip" and not s.get("message")]
         outcomes[name] = (result.exit_code, [s.get("message") or s["failures"] for s in bad],
