@@ -80,9 +80,9 @@ def insightly_config(served: Served, proxy: Path = INSIGHTLY_PROXY) -> Path:
     return path
 
 
-def smoke(run: Run, *args: str) -> dict[str, Any]:
-    """`appconnect smoke --json`: the report (it must always be printed, pass or fail)."""
-    result = run("smoke", "--json", *args)
+def smoke(run: Run, *target: str) -> dict[str, Any]:
+    """`appconnect [target] smoke --json`: the report (always printed, pass or fail)."""
+    result = run(*target, "smoke", "--json")
     assert result.exit_code in (0, 1), result.output
     report: dict[str, Any] = json.loads(result.stdout)
     report["exitCode"] = result.exit_code
