@@ -180,3 +180,17 @@ def test_the_user_edit_capability_appends_a_paragraph_in_process() -> None:
     ))  # fmt: skip
     assert read.callLogInfo is not None and "Prefers email." in (read.callLogInfo.fullBody or "")
     connector.close()
+
+
+def test_a_refresh_token_alone_is_exchanged_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from appconnect.core.flows.oauth import GivenTokens, authorize
+
+    monkeypatch.setenv("PIPEDRIVE_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("PIPEDRIVE_CLIENT_SECRET", CLIENT_SECRET)
+    crm = PipedriveCRM()
+    refresh = crm.state.issue_tokens()["refresh_token"]
+    client = httpx.Client(base_url="http://pipedrive.test", transport=httpx.WSGITransport(app=crm))
+    connector = PipedriveConnector(client)
+    access, kept, expiry = authorize(client, connector, GivenTokens(refresh_token=refresh))
+    assert access in crm.state.access_tokens and kept == refresh and expiry
+    connector.close()
