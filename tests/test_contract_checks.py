@@ -77,7 +77,8 @@ class SloppyReturns(FixtureConnector):
 
     def create_call_log(self, request: CreateCallLogRequest) -> CreateCallLogResult:
         result = super().create_call_log(request)
-        # No messageType/ttl: the lenient model fills defaults, the connector never set them.
+        # The docs' own form: messageType/ttl come from the model's defaults, which count as
+        # given (issue 13 item 7); a returnMessage left out entirely does not (update below).
         return CreateCallLogResult(logId=result.logId, returnMessage=ReturnMessage(message="ok"))
 
     def update_call_log(self, request: UpdateCallLogRequest) -> UpdateCallLogResult:
@@ -109,8 +110,6 @@ def test_wrong_shapes_are_named_by_interface_and_field(
         ("getLogFormatType", "(return)", "a valid string", "42"),
         ("getCallLog", "callLogInfo.note", "a valid string", "null"),
         ("getUserList", "[0].id", "String should have at least 1 character", '""'),
-        ("createCallLog", "returnMessage.messageType", "present", "missing"),
-        ("createCallLog", "returnMessage.ttl", "present", "missing"),
         ("updateCallLog", "returnMessage", "present", "missing"),
     ]
     assert report["contract"]["logFormat"] is None

@@ -174,8 +174,10 @@ def test_the_sample_logs_and_edits_a_call(harness: EmbeddedTarget, crm: SampleCR
     assert "X-Secret-Key" not in create.headers  # {{secretKey}} is undefined: header left out
     assert get.headers["include"] == "linked_contacts"
     assert (put.method, put.url.path) == ("PUT", "/api/activities/500")
-    # An edit carries no startTime: the dates stay undefined (App Connect would send "now").
-    assert set(json.loads(put.content)) == {"subject", "description"}
+    # An edit carries no startTime: App Connect renders "now" for both dates, and so do we.
+    sent = json.loads(put.content)
+    assert set(sent) == {"subject", "description", "start_date", "end_date"}
+    assert sent["start_date"] == sent["end_date"] and sent["start_date"].endswith("Z")
 
 
 def test_the_sample_maps_get_call_log_and_fixed_behaviours(

@@ -405,12 +405,31 @@ _UPDATE_CALL_LOG = _adapter(UpdateCallLogShape)
 
 
 def raw(result: Any) -> Any:
-    """What the connector returned, as plain data: only the fields it actually set."""
+    """What the connector returned, as plain data: the fields it set, plus the contract
+    models' own non-null defaults (`ReturnMessage(message=...)` does carry `messageType` and
+    `ttl`: the docs write it that way). A field left at a `None` default stays absent, so a
+    required value the connector never gave (`logId`, `callLogInfo.note`) is still caught."""
     if isinstance(result, BaseModel):
-        return result.model_dump(exclude_unset=True, warnings=False)
+        return _set_or_defaulted(result)
     if isinstance(result, list | tuple):
         return [raw(item) for item in result]
+    if isinstance(result, dict):
+        return {key: raw(value) for key, value in result.items()}
     return result
+
+
+def _set_or_defaulted(model: BaseModel) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    fields = type(model).model_fields
+    for name in model.model_fields_set | set(model.model_extra or {}):
+        data[name] = raw(getattr(model, name))
+    for name, info in fields.items():
+        if name in data or info.is_required():
+            continue
+        default = info.get_default(call_default_factory=True)
+        if default is not None:
+            data[name] = raw(getattr(model, name))
+    return data
 
 
 def violations(interface: str, exc: ValidationError, *, secret: bool = False) -> list[Violation]:

@@ -58,7 +58,8 @@ class Login:
 
     def _oauth_login(self, previous: User | None) -> User:
         try:
-            access, refresh, expiry = oauth_authorize(self.client(), self.connector)
+            given = self.config.crm.resolved_oauth_tokens()
+            access, refresh, expiry = oauth_authorize(self.client(), self.connector, given)
         except CRMError as exc:
             raise ConnectError(f"cannot connect the CRM user: {exc}", self.crm_url) from None
         probe = User(
