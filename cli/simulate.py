@@ -47,6 +47,7 @@ def simulate(
 
     Exits 0 when every step passes, 1 otherwise.
     """
+
     import secrets
 
     from appconnect.core.home import harness_home
@@ -97,6 +98,8 @@ def show_run(app: AppContext, run: ScenarioRun, *, trace: bool, as_json: bool) -
         for step in run.steps:
             for call in step.calls:
                 terminal.trace(step.index, call.as_dict())
+    if run.left_in_crm:
+        terminal.warning("left in the CRM: " + ", ".join(run.left_in_crm))
     passed = sum(1 for s in run.steps if s.status == "pass")
     failed = sum(1 for s in run.steps if s.status == "fail")
     summary = f"{passed} passed, {failed} failed"

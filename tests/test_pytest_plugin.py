@@ -34,7 +34,8 @@ def test_run_scenario_then_read_rows_and_the_crm(
 ) -> None:
     run = run_scenario("outbound-disposition")
     assert run.ok
-    assert [c.interface for c in run.steps[2].calls] == ["upsertCallDisposition"]
+    (disposition,) = [s for s in run.steps if s.kind == "disposition"]
+    assert [c.interface for c in disposition.calls] == ["upsertCallDisposition"]
     (row,) = call_logs(run.session_id)
     (activity,) = fixture_crm.activities()
     assert row.thirdPartyLogId == activity["id"]

@@ -67,8 +67,8 @@ def test_trace_shows_get_then_update_and_never_the_api_key(run: Run, home: Path)
     result = run("simulate", "answered-inbound", "--trace", "--keep")
     assert result.exit_code == 0, result.output
     out = result.stdout
-    recording = out.index("[3] getCallLog (ok)")
-    assert out.index("[3] updateCallLog (ok)") > recording
+    recording = out.index("[4] getCallLog (ok)")  # step 4: the recording lands
+    assert out.index("[4] updateCallLog (ok)") > recording
     key = CRMState(home / "fixture-crm.json").api_key
     assert key not in result.output
     assert '"auth_header": "***"' in out

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from appconnect.connectors.errors import CRMError
 from appconnect.core.flows.trace import redact
+from appconnect.core.runs.body_units import section_text
 from appconnect.core.runs.scenarios import AssertStep
 from appconnect.core.targets.base import Target
 from appconnect.core.targets.crm_access import CrmRecord
@@ -28,6 +29,10 @@ def check_step(
     prefixed `UNCHECKED`. `session` gives the call's session id, raising BadInput when no
     call was logged yet."""
     failures: list[str] = []
+    if step.fixtureOnly and not target.crm.fixture_crm:
+        return [
+            f"{UNCHECKED}the bundled fixture CRM's own data ({target.crm.description} is not it)"
+        ]
     if not target.capabilities.interface_trace and (step.calls is not None or step.callArguments):
         failures.append(f"{UNCHECKED}interface calls (the {target.kind} target shows its routes)")
     # Through a server only its routes are visible, not the connector's interface calls.
@@ -97,6 +102,12 @@ def _check_crm(target: Target, step: AssertStep, session: str) -> list[str]:
     for text in expected.bodyNotContains:
         if text in record.body:
             failures.append(f"crm.body: expected not to contain {text!r}")
+    for label, text in expected.sections.items():
+        held = section_text(record.body, label)
+        if held is None:
+            failures.append(f"crm.sections.{label}: the body has no {label} section")
+        elif text not in held:
+            failures.append(f"crm.sections.{label}: expected to contain {text!r}, got {held!r}")
     for path, value in expected.fields.items():
         got = get_path(record.raw, path)
         if got != value:

@@ -15,6 +15,8 @@ _BREAKS = re.compile(r"<\s*(?:br|/p|/li|/div|/h\d|/tr|hr)\b[^>]*>", re.IGNORECAS
 _OPENERS = re.compile(r"<\s*(?:p|li|div|h\d|tr|ul|ol)\b[^>]*>", re.IGNORECASE)
 _BOLD = re.compile(r"<\s*(?:b|strong)\s*>(.*?)<\s*/\s*(?:b|strong)\s*>", re.IGNORECASE)
 _TAGS = re.compile(r"<[^>]+>")
+#: A link reads as where it goes (the composer writes `<a href="…">open</a>`).
+_ANCHOR = re.compile(r"<\s*a\b[^>]*\bhref=\"([^\"]*)\"[^>]*>.*?<\s*/\s*a\s*>", re.IGNORECASE | re.S)
 #: A composed label: plain text's `- Note: …`, Markdown's and HTML's `**Summary**: …`. (A
 #: user's own `Called back: yes` is a line of the section it stands in, not a label.)
 _LABEL = re.compile(r"^(?:- (?P<plain>[A-Za-z][^:]{0,40}):|\*\*(?P<bold>[^*]{1,60})\*\*\s*:)")
@@ -28,7 +30,8 @@ def body_units(body: str) -> list[str]:
     """The body's non-empty lines, with HTML turned into text first."""
     text = body
     if _TAGS.search(body):
-        text = _BOLD.sub(r"**\1**", body)
+        text = _ANCHOR.sub(lambda m: html.unescape(m.group(1)), body)
+        text = _BOLD.sub(r"**\1**", text)
         text = _OPENERS.sub("\n", _BREAKS.sub("\n", text))
         text = html.unescape(_TAGS.sub("", text))
     return [line.strip() for line in text.splitlines() if line.strip()]
@@ -48,6 +51,28 @@ def unit_label(unit: str) -> str | None:
         return section(heading["h"] or heading["b"])
     match = _LABEL.match(unit)
     return section(match["plain"] or match["bold"]) if match else None
+
+
+def section_text(body: str, label: str) -> str | None:
+    """What a section holds (its labelled line's value and the lines under it, joined by
+    newlines), or None when the body has no such section."""
+    wanted = section(label)
+    lines: list[str] = []
+    found = False
+    current = ""
+    for unit in body_units(body):
+        name = unit_label(unit)
+        if name is not None:
+            current = name
+            if name == wanted:
+                found = True
+                value = _LABEL.sub("", unit, count=1).strip()
+                if value and not _HEADING.match(unit):
+                    lines.append(value)
+                continue
+        if current == wanted:
+            lines.append(unit)
+    return "\n".join(lines) if found else None
 
 
 def dropped_units(before: str, after: str, changing: tuple[str, ...]) -> list[tuple[str, str]]:

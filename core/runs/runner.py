@@ -7,6 +7,7 @@ through the target's CRM access and the callLogs table through the target.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +71,8 @@ class ScenarioRun:
     scenario: str
     session_id: str | None
     steps: list[StepResult]
+    #: CRM logs the run made that are still in the CRM (kept on purpose, or undeletable).
+    left_in_crm: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -81,6 +84,7 @@ class ScenarioRun:
             "sessionId": self.session_id,
             "ok": self.ok,
             "steps": [step.as_dict() for step in self.steps],
+            "leftInCrm": self.left_in_crm,
         }
 
 
@@ -127,6 +131,8 @@ class ScenarioRunner:
         #: Set when an action step was skipped for a capability the target lacks: the call's
         #: state then differs from the scenario's, so the steps after it are skipped too.
         self._skipped_from: str | None = None
+        #: The CRM logs the run's log steps made, for clean-up.
+        self.created: list[str] = []
         # The scenario's settings hold for this run only.
         target.use_user_settings(
             {
@@ -166,6 +172,9 @@ class ScenarioRunner:
                 raise
             result = StepResult(index, step.kind, name, "fail", str(exc), failures=[str(exc)])
         result.calls = list(calls[start:])
+        made = result.flow.log_id if result.flow and result.flow.successful else None
+        if isinstance(step, LogStep | SsclLogStep) and made and made not in self.created:
+            self.created.append(made)
         if not isinstance(step, AssertStep):
             self._previous = result
             if result.status == "skip":
@@ -265,7 +274,12 @@ def run_scenario(
     target: Literal["embedded", "server"] = "embedded",
     config_path: Path | None = None,
 ) -> ScenarioRun:
-    """Run a whole scenario on its own target (an embedded sandbox unless told otherwise)."""
+    """Run a whole scenario on its own target (an embedded sandbox unless told otherwise).
+
+    A sandbox on a CRM that outlives the run (not the in-memory fixture CRM; a server) gets
+    a per-run session suffix, so runs repeat, and its CRM logs are deleted after it; those
+    that could not be are reported. Without a sandbox (`--keep`) what it made stays, and is
+    reported too."""
     settings_applied = scenario_config(config, scenario.settings)
     opened = open_target(
         settings_applied,
@@ -276,11 +290,37 @@ def run_scenario(
         transport=transport,
     )
     with opened:
+        outlives = not opened.ephemeral
+        if not session_suffix and sandbox and outlives:
+            session_suffix = f"-{secrets.token_hex(3)}"
         runner = ScenarioRunner(
             opened, call=scenario.call, settings=scenario.settings, session_suffix=session_suffix
         )
-        steps = runner.run(scenario.steps, before_step=before_step)
-        return ScenarioRun(scenario.name, runner.session_id, steps)
+        unmet = unmet_requirements(opened, scenario.requires)
+        if unmet is not None:
+            steps = [
+                StepResult(index, step.kind, step.name or step.kind, "skip", unmet)
+                for index, step in enumerate(scenario.steps, start=1)
+            ]
+        else:
+            steps = runner.run(scenario.steps, before_step=before_step)
+        left: list[str] = []
+        if outlives:
+            left = opened.delete_crm_logs(runner.created) if sandbox else list(runner.created)
+        return ScenarioRun(scenario.name, runner.session_id, steps, left)
+
+
+def unmet_requirements(target: Target, requires: Sequence[str]) -> str | None:
+    """Why the target cannot run a scenario with these requirements, or None."""
+    if "fixture-crm" in requires and not target.crm.fixture_crm:
+        return "written against the bundled fixture CRM's data, and this CRM is another"
+    interfaces = [name for name in requires if name != "fixture-crm"]
+    if interfaces:
+        implemented = target.implemented()
+        missing = [name for name in interfaces if not implemented.get(name)]
+        if missing:
+            return f"needs {', '.join(missing)}, which the connector does not implement"
+    return None
 
 
 def assert_result(index: int, name: str, findings: list[str]) -> StepResult:

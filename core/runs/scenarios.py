@@ -158,6 +158,9 @@ class CrmExpectation(_Strict):
     subject: str | None = None
     bodyContains: list[str] = Field(default_factory=list)
     bodyNotContains: list[str] = Field(default_factory=list)
+    #: Composed sections and text each must hold, in whatever log format the connector
+    #: uses: {"Note": "Dana asked", "Duration": "2 minutes, 5 seconds"}.
+    sections: dict[str, str] = Field(default_factory=dict)
     #: Dotted paths into the CRM record (getCallLog's fullLogResponse) and their values.
     fields: dict[str, Any] = Field(default_factory=dict)
     #: How many CRM call logs the session has (needs the connector's listCallLogs).
@@ -180,6 +183,9 @@ class AssertStep(_Step):
     callArguments: dict[str, dict[str, Any]] = Field(default_factory=dict)
     #: The previous step's App Connect message.
     message: str | None = None
+    #: Expectations about the bundled fixture CRM's own data (its ids, names, fields):
+    #: checked against it only, skipped elsewhere with that reason.
+    fixtureOnly: bool = False
 
 
 Step = Annotated[
@@ -207,6 +213,10 @@ class Scenario(_Strict):
     #: The call fixture the steps act on unless a step names another.
     call: str = "inbound-answered"
     settings: ScenarioSettings = ScenarioSettings()
+    #: What the scenario needs to mean anything: App Connect interfaces the connector must
+    #: implement (`upsertCallDisposition`), or `fixture-crm` for a scenario written against
+    #: the bundled fixture CRM's data. Unmet, every step is skipped with the reason.
+    requires: list[str] = Field(default_factory=list)
     steps: list[Step] = Field(min_length=1)
 
 

@@ -97,6 +97,11 @@ class Target(ABC):
         """What was called so far: interface calls, or a server's routes."""
 
     @property
+    def ephemeral(self) -> bool:
+        """Does nothing a run makes outlive it (an in-memory store and CRM)?"""
+        return False
+
+    @property
     def faults(self) -> FaultPlan | None:
         """The fault plan under the connector (None where faults cannot be injected)."""
         return None

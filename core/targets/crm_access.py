@@ -68,6 +68,8 @@ class CrmAccess(Protocol):
     description: str
     #: Does it read the CRM's own state, rather than what the connector under test reports?
     independent: bool
+    #: Is the CRM the bundled fixture CRM (so scenarios may assert its own data)?
+    fixture_crm: bool
 
     @property
     def can_edit_as_user(self) -> bool: ...
@@ -95,6 +97,7 @@ class ConnectorCrmAccess:
 
     description = "the connector"
     independent = False
+    fixture_crm = False
 
     def __init__(self, connector: Callable[[], Connector], user: Callable[[], User | None]):
         self._connector, self._user = connector, user

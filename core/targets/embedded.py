@@ -139,6 +139,10 @@ class EmbeddedTarget(Target):
         )
 
     @property
+    def ephemeral(self) -> bool:
+        return self.sandbox and self.embedded_crm
+
+    @property
     def faults(self) -> FaultPlan:
         return self._faults
 

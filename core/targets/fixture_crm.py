@@ -59,6 +59,7 @@ class FixtureCrmAccess:
 
     description = "the fixture CRM"
     independent = True
+    fixture_crm = True
     can_edit_as_user = True
 
     def __init__(self, state: CRMState, *, deletes: bool = True) -> None:

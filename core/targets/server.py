@@ -175,6 +175,7 @@ class ServerCrmAccess:
 
     description = "the server"
     independent = False
+    fixture_crm = False
     can_edit_as_user = False
 
     def __init__(self, client: ServerClient) -> None:

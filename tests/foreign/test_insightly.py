@@ -1,7 +1,4 @@
-"""The Insightly-style proxy JSON connector against the Insightly mock.
-
-xfail(strict) marks what issue 13's target-layer items still break (see test_pipedrive.py).
-"""
+"""The Insightly-style proxy JSON connector against the Insightly mock."""
 
 from __future__ import annotations
 
@@ -12,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from appconnect.connectors.contract import User, UserEditRequest
 from appconnect.connectors.proxy import build_proxy_connector, load_proxy_config
@@ -78,8 +74,6 @@ def test_smoke_is_green_twice_against_the_same_crm(run: Run, insightly: Served) 
     assert insightly.app.events() == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 item 10: bundled scenarios assert "
-                   "fixture-CRM specifics")  # fmt: skip
 def test_every_bundled_scenario_is_green_or_skipped_with_a_reason(
     run: Run, insightly: Served
 ) -> None:

@@ -3,8 +3,7 @@ findContact answers the new-contact placeholder when nothing matches, and its CR
 a prefix drawn at start-up, so they are not stable across restarts.
 
 Driven with `--target server`, as a developer drives their own server. Skipped where Node or
-the npm registry is unavailable (tests/node_core.py). xfail(strict) marks what issue 13's
-target-layer items still break (see test_pipedrive.py).
+the npm registry is unavailable (tests/node_core.py).
 """
 
 from __future__ import annotations
@@ -86,8 +85,6 @@ def test_smoke_is_green_after_a_restart_with_the_same_database(
             assert failed(report) == {}, (server.url, report)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 item 10: bundled scenarios assert "
-                   "fixture-CRM specifics")  # fmt: skip
 def test_every_bundled_scenario_is_green_or_skipped_with_a_reason(
     run: Run, ledger: LedgerServer
 ) -> None:

@@ -1,8 +1,4 @@
 """The Pipedrive-style Python connector (OAuth, text/html) against the Pipedrive mock.
-
-Tests marked xfail(strict) fail on today's code for a reason issue 13 names (the target
-layer the lead is fixing); they flip to failures-as-passes when it is fixed, and must then
-lose their mark.
 """
 
 from __future__ import annotations
@@ -41,8 +37,6 @@ def test_smoke_is_green_twice_against_the_same_crm(run: Run, pipedrive: Served) 
     assert pipedrive.app.live_activities() == []  # smoke deleted what it made
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 item 10: bundled scenarios assert "
-                   "fixture-CRM specifics (ct-1, fx-user-1, plain-text lines)")  # fmt: skip
 def test_every_bundled_scenario_is_green_or_skipped_with_a_reason(
     run: Run, pipedrive: Served
 ) -> None:
