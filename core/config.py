@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -17,13 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from appconnect.core.errors import ConfigError
 from appconnect.core.home import CONFIG_ENV
-from appconnect.core.user_files import read_input_text, shown
+from appconnect.core.user_files import parse_toml, read_input_text, shown
 
 CONFIG_FILE = "appconnect.toml"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan off: `max_delay = inf` would sleep forever, `timeout = nan` never time out.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class CRMConfig(_Section):
@@ -204,12 +204,7 @@ def load_config(explicit: Path | None = None) -> tuple[HarnessConfig, Path | Non
         return HarnessConfig(), None
     where = shown(path)
     text = read_input_text(path, "config file", ConfigError)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid TOML: {exc}", where) from None
-    except RecursionError:
-        raise ConfigError("invalid TOML: nested too deeply", where) from None
+    data = parse_toml(text, where, ConfigError)
     return parse_config(data, where), path
 
 

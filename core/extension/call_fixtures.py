@@ -52,7 +52,15 @@ def _valid_id(value: str) -> str:
     return value
 
 
+def _valid_optional_id(value: str) -> str:
+    # Identity keys may be absent or empty; when given they become keys and get printed.
+    return _valid_id(value) if value else value
+
+
 SessionId = Annotated[str, AfterValidator(_valid_id)]
+OptionalId = Annotated[str, AfterValidator(_valid_optional_id)]
+#: Epoch milliseconds from 1970 to the start of year 9999: any timezone shift still fits a datetime.
+StartTimeMs = Annotated[int, Field(ge=0, le=253_370_764_800_000)]
 
 
 class _Open(BaseModel):
@@ -62,7 +70,7 @@ class _Open(BaseModel):
 class Party(_Open):
     phoneNumber: str | None = None
     name: str | None = None
-    extensionNumber: str | None = None
+    extensionNumber: OptionalId | None = None
 
 
 class Link(_Open):
@@ -72,9 +80,9 @@ class Link(_Open):
 class LogInfo(_Open):
     id: SessionId
     sessionId: SessionId
-    telephonySessionId: str | None = None
+    telephonySessionId: OptionalId | None = None
     direction: Literal["Inbound", "Outbound"]
-    startTime: str | int
+    startTime: str | StartTimeMs
     duration: int | float | str | None = None
     result: str | None = None
     from_: Party = Field(alias="from")
@@ -96,9 +104,9 @@ class CallFixture(_Open):
     transcript: str | None = None
     voicemailLink: str | None = None
     additionalSubmission: dict[str, Any] | None = None
-    extensionNumber: str | None = None
-    hashedExtensionId: str | None = None
-    rcExtensionId: str | None = None
+    extensionNumber: OptionalId | None = None
+    hashedExtensionId: OptionalId | None = None
+    rcExtensionId: OptionalId | None = None
 
     def as_body(self) -> dict[str, Any]:
         """The request body in App Connect's wire shape (`from`, unknown keys kept)."""
