@@ -7,6 +7,7 @@ in `PRAGMA user_version`; `MIGRATIONS[n]` takes a store from version n to n + 1.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -20,6 +21,7 @@ from typing import Any, Literal
 
 from appconnect.connectors.contract import CallLogRecord, User
 from appconnect.core.errors import StoreError
+from appconnect.core.home import prepare_home
 
 CALL_LOG_COLUMNS = (
     "id",
@@ -167,7 +169,7 @@ class Store:
         where = str(path) if path else ":memory:"
         try:
             if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                prepare_home(path.parent)
                 # users.accessToken holds CRM credentials: the file is user-only from birth.
                 os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
             # check_same_thread off: `appconnect serve` answers from its server thread, one
@@ -180,7 +182,7 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the store: {exc}", where) from None
         except OSError as exc:
-            raise StoreError(f"cannot create the store: {exc.strerror}", where) from None
+            raise StoreError(_os_problem(exc), where) from None
         return store
 
     def close(self) -> None:
@@ -230,10 +232,14 @@ class Store:
         return _user_from_row(row) if row else None
 
     def upsert_user(self, user: User) -> User:
-        """Login: insert a new user with empty settings, or update everything but settings."""
-        existing = self.get_user(user.id)
+        """Login: insert a new user with empty settings, or update everything but settings.
+
+        The read is inside the write transaction: concurrent first logins of one user (a fresh
+        home, many `log-call`s at once) then see each other's row instead of both inserting.
+        """
         stamp = now_timestamp()
         with self.transaction() as conn:
+            existing = self.get_user(user.id)
             if existing is None:
                 user = replace(user, userSettings={})
                 values = _user_values(user)
@@ -426,6 +432,14 @@ class Store:
             "EXPLAIN QUERY PLAN SELECT * FROM callLogs WHERE sessionId = ?", ("x",)
         ).fetchall()
         return [str(row["detail"]) for row in rows]
+
+
+def _os_problem(exc: OSError) -> str:
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return f"the home is not writable ({exc.strerror}); set --home or APPCONNECT_HOME"
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        return "the home is not a directory; set --home or APPCONNECT_HOME"
+    return f"cannot create the store: {exc.strerror}"
 
 
 def _upsert_composed(conn: sqlite3.Connection, composed: ComposedBody, stamp: str) -> None:
