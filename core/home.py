@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 from pathlib import Path
@@ -30,10 +31,33 @@ def fixture_crm_path(home: Path) -> Path:
 
 
 def prepare_home(home: Path) -> None:
-    """Create the home user-only (it holds CRM tokens and keys), and drop the temp files
-    killed writes left behind (they may hold the fixture CRM's key). Raises OSError."""
+    """Create the home user-only (it holds CRM tokens and keys), drop the temp files killed
+    writes left behind (they may hold the fixture CRM's key), and refuse a fixture CRM data
+    file that cannot be one, before anything writes. Raises OSError or StoreError."""
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
     remove_stale_temp_files(home)
+    check_fixture_crm_file(fixture_crm_path(home))
+
+
+def check_fixture_crm_file(path: Path) -> None:
+    """A directory, FIFO or device would hang or crash the fixture CRM; an empty or corrupt
+    JSON data file would fail every request: one line now instead, naming the way out."""
+    from appconnect.core.errors import StoreError
+    from appconnect.core.user_files import shown
+
+    if not path.exists() and not path.is_symlink():
+        return
+    fresh = "move it away to start a fresh fixture CRM"
+    if not path.is_file():
+        raise StoreError(f"the fixture CRM data file is not a regular file; {fresh}", shown(path))
+    if path.suffix != ".json":  # another format checks its own content
+        return
+    try:  # no size cap: a long benchmark's fixture CRM is legitimately large
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):  # ValueError: bad JSON or bad UTF-8
+        data = None
+    if not isinstance(data, dict):
+        raise StoreError(f"the fixture CRM data file is empty or corrupt; {fresh}", shown(path))
 
 
 def remove_stale_temp_files(home: Path, *, now: float | None = None) -> list[Path]:

@@ -103,3 +103,37 @@ def test_a_read_only_home_is_one_clear_line(
         "Error: the home is not writable (Read-only file system); set --home or "
         f"APPCONNECT_HOME ({tmp_path / 'ro' / 'appconnect.db'})\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        pytest.param(b"", "is empty or corrupt", id="empty"),
+        pytest.param(b'{"activities": [', "is empty or corrupt", id="truncated"),
+        pytest.param(b"[]", "is empty or corrupt", id="not-an-object"),
+        pytest.param(b"\xff\xfe{}", "is empty or corrupt", id="not-utf8"),
+        pytest.param(None, "is not a regular file", id="directory"),
+        pytest.param("fifo", "is not a regular file", id="fifo"),
+    ],
+)
+def test_a_broken_fixture_crm_data_file_is_one_line_and_changes_nothing(
+    content: bytes | str | None, fragment: str, run: Run, home: Path
+) -> None:
+    from appconnect.core.home import DB_NAME, FIXTURE_CRM_NAME
+
+    home.mkdir(parents=True, exist_ok=True)
+    data_file = home / FIXTURE_CRM_NAME
+    if content is None:
+        data_file.mkdir()
+    elif content == "fifo":
+        os.mkfifo(data_file)  # once hung every command
+    else:
+        assert isinstance(content, bytes)
+        data_file.write_bytes(content)
+    result = run("log-call")
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        f"Error: the fixture CRM data file {fragment}; move it away to start a fresh fixture "
+        f"CRM ({data_file})\n"
+    )
+    assert not (home / DB_NAME).exists()  # refused before the store was created
