@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from appconnect.core.redaction import redact_urls
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -59,13 +61,15 @@ class Terminal:
     # --- messages (stderr) -----------------------------------------------------------------
 
     def info(self, text: str) -> None:
-        self._console(stderr=True).print(text, soft_wrap=True)
+        self._console(stderr=True).print(redact_urls(text), soft_wrap=True)
 
     def success(self, text: str) -> None:
-        self._console(stderr=True).print(f"OK: {text}", style="green", soft_wrap=True)
+        self._console(stderr=True).print(f"OK: {redact_urls(text)}", style="green", soft_wrap=True)
 
     def warning(self, text: str) -> None:
-        self._console(stderr=True).print(f"Warning: {text}", style="yellow", soft_wrap=True)
+        self._console(stderr=True).print(
+            f"Warning: {redact_urls(text)}", style="yellow", soft_wrap=True
+        )
 
     def ask(self, prompt: str) -> str:
         """Read one line from the user; no input (CI, a closed stdin) reads as Enter."""
@@ -79,15 +83,15 @@ class Terminal:
         """One interface call of a trace, arguments and result as JSON (secrets redacted)."""
         status = "ok" if call["ok"] else f"error: {call.get('error')}"
         err = self._console(stderr=False)
-        err.print(f"[{step}] {call['interface']} ({status})", soft_wrap=True)
-        err.print(
-            "    arguments: " + json.dumps(call["arguments"], ensure_ascii=False), soft_wrap=True
-        )
-        err.print("    result: " + json.dumps(call["result"], ensure_ascii=False), soft_wrap=True)
+        arguments = redact_urls(json.dumps(call["arguments"], ensure_ascii=False))
+        result = redact_urls(json.dumps(call["result"], ensure_ascii=False))
+        err.print(f"[{step}] {call['interface']} ({redact_urls(status)})", soft_wrap=True)
+        err.print("    arguments: " + arguments, soft_wrap=True)
+        err.print("    result: " + result, soft_wrap=True)
 
     def abort(self, text: str, code: int) -> typer.Exit:
         """Print the one-line error and return the Exit to raise."""
-        self._console(stderr=True).print(f"Error: {text}", style="red", soft_wrap=True)
+        self._console(stderr=True).print(f"Error: {redact_urls(text)}", style="red", soft_wrap=True)
         return typer.Exit(code)
 
     @contextmanager

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from appconnect.core.errors import ConfigError
 from appconnect.core.home import CONFIG_ENV
+from appconnect.core.redaction import url_has_secret
 from appconnect.core.user_files import parse_toml, read_input_text, shown
 
 CONFIG_FILE = "appconnect.toml"
@@ -248,16 +249,21 @@ def config_warnings(path: Path, config: HarnessConfig) -> list[str]:
     readers = [who for who, bit in bits if mode & bit]
     if not readers:
         return []
+    # A URL's credentials have no *_env key: they move out of the URL (into api_key_env).
+    ways = [f"{key}_env" for key in held if not key.endswith(".url")]
+    if len(ways) < len(held):
+        ways.append("a URL without credentials")
     return [
         f"{path.name} holds a secret ({', '.join(held)}) and is readable by "
-        f"{' and '.join(readers)} (chmod 600 {shown(path)}, or use "
-        f"{' / '.join(f'{key}_env' for key in held)})"
+        f"{' and '.join(readers)} (chmod 600 {shown(path)}, or use {' / '.join(ways)})"
     ]
 
 
 def file_secrets(config: HarnessConfig) -> list[str]:
     """The config keys whose secret values were written in the file (not taken from env)."""
     held = []
+    if url_has_secret(config.crm.url):  # http://user:password@... or ?token=...
+        held.append("crm.url")
     if config.crm.api_key:
         held.append("crm.api_key")
     if config.identity.hash_key and config.identity.hash_key_env is None:
@@ -266,6 +272,8 @@ def file_secrets(config: HarnessConfig) -> list[str]:
         held.append("crm.oauth_client_secret")
     if config.server.api_key:
         held.append("server.api_key")
+    if url_has_secret(config.server.url):
+        held.append("server.url")
     return held
 
 
