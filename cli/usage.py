@@ -36,7 +36,9 @@ def one_line(exc: UsageError) -> OneLineUsage:
         names = _param_names(exc)
         if names:
             where = " / ".join(names)
-            what = f"invalid value: {exc.message.removeprefix('Value error, ')}"
+            what = exc.message.removeprefix("Value error, ")
+            if not isinstance(exc, BadIdentifier):  # those already say what is wrong with what
+                what = f"invalid value: {what}"
     what = what[:1].lower() + what[1:]
     return OneLineUsage(str(BadInput(what.rstrip("."), where.replace("'", ""))))
 
@@ -45,6 +47,8 @@ def _param_names(exc: typer.BadParameter) -> list[str]:
     if exc.param is None:
         hint = exc.param_hint or []
         return [hint] if isinstance(hint, str) else list(hint)
+    if getattr(exc.param, "param_type_name", "") == "argument":
+        return [(exc.param.name or "argument").upper()]  # as --help shows it: SESSION_ID
     names = list(exc.param.opts)
     envvar = getattr(exc.param, "envvar", None)
     if isinstance(envvar, str):  # the value may have come from there
@@ -87,3 +91,25 @@ class OneLineGroup(TyperGroup):
             raise
         except UsageError as exc:
             raise one_line(exc) from None
+
+
+class BadIdentifier(typer.BadParameter):
+    """`the session id is empty`: worded like core's own identifier errors."""
+
+
+def checked_session_id(value: str | None) -> str | None:
+    """Option/argument callback: a session id that can be a key and be printed (item 10)."""
+    return _checked_id(value, "session id")
+
+
+def checked_activity_id(value: str | None) -> str | None:
+    return _checked_id(value, "activity id")
+
+
+def _checked_id(value: str | None, what: str) -> str | None:
+    from appconnect.core.extension.call_fixtures import id_problem
+
+    problem = None if value is None else id_problem(value)
+    if problem is not None:
+        raise BadIdentifier(f"the {what} {problem}")
+    return value

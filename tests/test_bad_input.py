@@ -392,3 +392,55 @@ def test_a_closed_stdout_ends_quietly(args: tuple[str, ...], run: Run, home: Pat
         os.close(writer)
     assert done.stderr == b""
     assert done.returncode == 1
+
+
+# --- every identifier that becomes a key or is printed is checked (item 10) -----------------
+
+BAD_IDS = [
+    pytest.param("a\nb", "contains control characters: a\\nb", id="newline"),
+    pytest.param("a\x00b", "contains control characters: a\\x00b", id="nul"),
+    pytest.param("\u202eab", "contains control characters: \\u202eab", id="bidi-override"),
+    pytest.param("9" * 100_000, "is longer than 255 characters (100000)", id="huge"),
+    pytest.param("", "is empty", id="empty"),
+]
+
+
+@pytest.mark.parametrize(("value", "problem"), BAD_IDS)
+@pytest.mark.parametrize(
+    ("args", "what", "where"),
+    [
+        pytest.param(("edit-log", "{}", "--note", "n"), "session id", "SESSION_ID", id="edit-log"),
+        pytest.param(("simulate-recording", "{}"), "session id", "SESSION_ID", id="recording"),
+        pytest.param(("logs", "--session-id", "{}"), "session id", "--session-id", id="logs"),
+        pytest.param(
+            ("check-interfaces", "--session-id", "{}"), "session id", "--session-id", id="check"
+        ),
+        pytest.param(
+            ("fixture-crm", "activities", "--session-id", "{}"),
+            "session id",
+            "--session-id",
+            id="crm-activities",
+        ),
+        pytest.param(
+            ("fixture-crm", "edit-activity", "{}", "--body", "b"),
+            "activity id",
+            "ACTIVITY_ID",
+            id="crm-edit",
+        ),
+        pytest.param(
+            ("fixture-crm", "delete-activity", "{}"), "activity id", "ACTIVITY_ID", id="crm-delete"
+        ),
+    ],
+)
+def test_identifiers_on_the_command_line(
+    args: tuple[str, ...],
+    what: str,
+    where: str,
+    value: str,
+    problem: str,
+    run: Run,
+    logged: dict[str, str],
+) -> None:
+    result = run(*(value if arg == "{}" else arg for arg in args))
+    assert_one_error(result, f"the {what} {problem}", where)
+    assert len(result.stderr) < 500
