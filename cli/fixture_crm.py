@@ -23,7 +23,9 @@ def register(app: typer.Typer) -> None:
 @handle_errors
 def serve(
     ctx: typer.Context,
-    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0: any free).")] = 8765,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free).")
+    ] = 8765,
 ) -> None:
     """Serve the fixture CRM over HTTP on 127.0.0.1 until interrupted."""
     from appconnect.fixtures.crm import make_server

@@ -302,6 +302,16 @@ def test_bom_in_config_and_toml_scenario(run: Run, tmp_path: Path) -> None:
         pytest.param(
             ("fixture-crm", "edit-activity"), "missing argument", None, id="missing-argument"
         ),
+        pytest.param(("serve", "--port", "70000"), "invalid value", "--port", id="serve-port"),
+        pytest.param(
+            ("fixture-crm", "serve", "--port", "-1"), "invalid value", "--port", id="crm-port"
+        ),
+        pytest.param(
+            ("smoke", "--junit", "/proc/no-such-dir/report.xml"),
+            "cannot write the JUnit report",
+            "/proc/no-such-dir/report.xml",
+            id="smoke-junit-unwritable",
+        ),
     ],
 )
 def test_click_usage_errors_are_one_line(
