@@ -10,16 +10,59 @@ import os
 import stat
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from appconnect.core.errors import ConfigError
 from appconnect.core.home import CONFIG_ENV
 from appconnect.core.redaction import url_has_secret
-from appconnect.core.user_files import parse_toml, read_input_text, shown
+from appconnect.core.user_files import identifier_problem, parse_toml, read_input_text, shown
 
 CONFIG_FILE = "appconnect.toml"
+
+
+#: No wait, timeout or delay is meant to be longer than an hour (and `1e300` would overflow).
+MAX_SECONDS = 3600.0
+
+
+def _identifier(value: str) -> str:
+    # Becomes a key (users.id, callLogs.extensionNumber...) and is printed.
+    problem = identifier_problem(value)
+    if problem is not None:
+        raise ValueError(f"the value {problem}")
+    return value
+
+
+def _optional_identifier(value: str) -> str:
+    return _identifier(value) if value else value
+
+
+Identifier = Annotated[str, AfterValidator(_identifier)]
+OptionalId = Annotated[str, AfterValidator(_optional_identifier)]
+
+
+def _checked_url(value: str) -> str:
+    """An http(s) URL with a host and a valid port; the message never repeats the URL, which
+    may hold credentials."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ValueError("not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// URL with a host")
+    if not value.isprintable() or " " in value:
+        raise ValueError("must not contain spaces or control characters")
+    return value
 
 
 class _Section(BaseModel):
@@ -33,11 +76,16 @@ class CRMConfig(_Section):
     #: The CRM credential. Prefer `api_key_env` so the secret stays out of the file.
     api_key: str | None = Field(default=None, repr=False)
     api_key_env: str | None = None
-    timeout: float = Field(default=10.0, gt=0)
+    timeout: float = Field(default=10.0, gt=0, le=MAX_SECONDS)
     #: OAuth client of the CRM (connector.auth = "oauth"); default: the fixture CRM's own.
     oauth_client_id: str | None = None
     oauth_client_secret: str | None = Field(default=None, repr=False)
     oauth_client_secret_env: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return None if value is None else _checked_url(value)
 
     def resolved_oauth_client(self) -> tuple[str, str] | None:
         secret = self.oauth_client_secret
@@ -73,8 +121,8 @@ class ConnectorConfig(_Section):
 
 class UserConfig(_Section):
     #: Pin the App Connect user id; by default it comes from the connector's getUserInfo.
-    id: str | None = None
-    platform: str | None = None
+    id: Identifier | None = None
+    platform: Identifier | None = None
     #: App Connect's `users.timezoneOffset` ("-08:00", "-7", "330"); default: from the CRM.
     timezone_offset: str | None = None
     #: App Connect's `users.userSettings`: `{key = {value = ...}}`, or the `key = value` shorthand.
@@ -100,10 +148,10 @@ class UserConfig(_Section):
 class IdentityConfig(_Section):
     """Who the RingCentral user is, as App Connect's client sends it (ref §3.2 step 2)."""
 
-    extension_number: str = ""
-    hashed_extension_id: str = ""
-    rc_extension_id: str = ""
-    account_id: str = ""
+    extension_number: OptionalId = ""
+    hashed_extension_id: OptionalId = ""
+    rc_extension_id: OptionalId = ""
+    account_id: OptionalId = ""
     #: App Connect's HASH_KEY. Prefer `hash_key_env`: the loaded config then holds the
     #: variable's value here, read once when the file is loaded.
     hash_key: str = Field(default="", repr=False)
@@ -125,8 +173,8 @@ class RetryConfig(_Section):
     """Bounded retries of failed CRM calls (429, 5xx, lost connections); see core/flows/retry.py."""
 
     attempts: int = Field(default=3, ge=1, le=10)
-    base_delay: float = Field(default=0.2, ge=0)
-    max_delay: float = Field(default=5.0, ge=0)
+    base_delay: float = Field(default=0.2, ge=0, le=MAX_SECONDS)
+    max_delay: float = Field(default=5.0, ge=0, le=MAX_SECONDS)
 
 
 class FaultsConfig(_Section):
@@ -153,7 +201,12 @@ class ServerConfig(_Section):
     #: The server's SQLite file (opened read-only), or its .env holding DATABASE_URL.
     database: str | None = None
     env_file: str | None = None
-    timeout: float = Field(default=30.0, gt=0)
+    timeout: float = Field(default=30.0, gt=0, le=MAX_SECONDS)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        return _checked_url(value)
 
     def resolved_api_key(self) -> str | None:
         return _from_env(self.api_key_env, "server.api_key_env") or self.api_key
@@ -282,4 +335,4 @@ def _first_problem(exc: ValidationError) -> str:
     key = shown(".".join(str(part) for part in error["loc"]))
     if error["type"] == "extra_forbidden":
         return f"unknown key '{key}'"
-    return f"'{key}': {error['msg']}"
+    return f"'{key}': {error['msg'].removeprefix('Value error, ')}"

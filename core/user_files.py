@@ -35,6 +35,23 @@ def shown(text: str | Path) -> str:
     return safe + ("…" if cut else "")
 
 
+#: App Connect's id and key columns are VARCHAR(255).
+MAX_ID_CHARS = 255
+
+
+def identifier_problem(value: str) -> str | None:
+    """What makes `value` unusable as an id that becomes a key or is printed, or None:
+    empty, longer than App Connect's 255-character columns, or holding characters that break
+    lookups and output lines (newlines, NUL, bidi overrides, lone surrogates)."""
+    if not value.strip():
+        return "is empty"
+    if len(value) > MAX_ID_CHARS:
+        return f"is longer than {MAX_ID_CHARS} characters ({len(value)})"
+    if not value.isprintable():
+        return f"contains control characters: {shown(value)}"
+    return None
+
+
 def is_file(path: Path) -> bool:
     """`path.is_file()`, but a name the OS cannot even look up (too long, NUL) is not a file."""
     try:

@@ -16,24 +16,24 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from appconnect.core.errors import BadInput, FixtureError
-from appconnect.core.user_files import is_file, parse_json, read_input_text, shown
+from appconnect.core.user_files import (
+    MAX_ID_CHARS,
+    identifier_problem,
+    is_file,
+    parse_json,
+    read_input_text,
+    shown,
+)
 
 BUNDLED_PACKAGE = "appconnect.fixtures"
 BUNDLED_DIR = "calls"
 #: App Connect's callLogs.id and sessionId columns are VARCHAR(255).
-MAX_SESSION_ID_CHARS = 255
+MAX_SESSION_ID_CHARS = MAX_ID_CHARS
 
 
 def id_problem(value: str) -> str | None:
-    """What makes `value` unusable as a call id, or None. App Connect stores it in a 255-char
-    column; a NUL or newline would break lookups and every line of output showing it."""
-    if not value.strip():
-        return "is empty"
-    if len(value) > MAX_SESSION_ID_CHARS:
-        return f"is longer than {MAX_SESSION_ID_CHARS} characters ({len(value)})"
-    if not value.isprintable():
-        return f"contains control characters: {shown(value)}"
-    return None
+    """What makes `value` unusable as a call id, or None (see `identifier_problem`)."""
+    return identifier_problem(value)
 
 
 def check_session_id(value: str, where: str = "--session-id") -> str:
