@@ -48,7 +48,16 @@ def redact_urls(text: str) -> str:
 
 
 def url_has_secret(url: str | None) -> bool:
-    return bool(url) and redact_url(url or "") != url
+    """Whether printing `url` unredacted would show a credential."""
+    if not url:
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "@" in url
+    return "@" in parts.netloc or any(
+        _redact_params(part) != part for part in (parts.query, parts.fragment)
+    )
 
 
 def _redact_params(query: str) -> str:

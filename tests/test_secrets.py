@@ -299,3 +299,22 @@ def test_a_url_with_credentials_in_a_readable_config_is_warned_about(tmp_path: P
     ]
     assert "pw" not in warnings[0]
     assert _config_with(tmp_path, '[crm]\nurl = "https://crm.example.com/v1"\n', 0o644)[1] == []
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("https://u:p@crm.example.com", True),
+        ("https://TOKEN@crm.example.com", True),
+        ("https://crm.example.com/?token=x", True),
+        ("https://crm.example.com/cb#access_token=x", True),
+        ("https://crm.example.com/?token=", False),  # nothing to hide
+        ("https://crm.example.com/a/p@x?page=2", False),  # '@' in the path is not userinfo
+        ("https://crm.example.com?", False),
+        (None, False),
+    ],
+)
+def test_url_has_secret(url: str | None, secret: bool) -> None:
+    from appconnect.core.redaction import url_has_secret
+
+    assert url_has_secret(url) is secret
