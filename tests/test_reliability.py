@@ -137,3 +137,16 @@ def test_a_broken_fixture_crm_data_file_is_one_line_and_changes_nothing(
         f"CRM ({data_file})\n"
     )
     assert not (home / DB_NAME).exists()  # refused before the store was created
+
+
+def test_a_large_fixture_crm_file_is_checked_by_its_ends(tmp_path: Path) -> None:
+    from appconnect.core.errors import StoreError
+    from appconnect.core.home import FULL_CHECK_BYTES, check_fixture_crm_file
+
+    path = tmp_path / "fixture-crm.json"
+    filler = '"' + "x" * FULL_CHECK_BYTES + '"'
+    path.write_text('{"activities": {}, "pad": ' + filler + "}\n")
+    check_fixture_crm_file(path)  # large and whole: accepted without a full parse
+    path.write_text('{"activities": {}, "pad": ' + filler)  # a write cut short
+    with pytest.raises(StoreError, match="empty or corrupt"):
+        check_fixture_crm_file(path)
