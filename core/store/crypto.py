@@ -13,13 +13,12 @@ from __future__ import annotations
 import base64
 import os
 from dataclasses import dataclass
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from typing import TYPE_CHECKING
 
 from appconnect.core.errors import StoreError
+
+if TYPE_CHECKING:  # imported when a key is set: `cryptography` costs ~18 ms at start-up
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 KEY_ENV = "APPCONNECT_STORE_KEY"
 PREFIX = "enc:v1:"
@@ -39,6 +38,10 @@ class TokenCipher:
     def from_secret(cls, secret: str | None) -> TokenCipher:
         if not secret:
             return cls(None)
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
         # HKDF turns any string into a 256-bit key; it adds no work factor, so the variable
         # should hold a random key (`openssl rand -base64 32`), not a password.
         hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO)
@@ -65,6 +68,8 @@ class TokenCipher:
         where = f"users.{column}"
         if self._aead is None:
             raise StoreError(f"the stored tokens are encrypted: set {KEY_ENV}", where)
+        from cryptography.exceptions import InvalidTag
+
         try:
             raw = base64.urlsafe_b64decode(value[len(PREFIX) :])
             plain = self._aead.decrypt(
