@@ -150,3 +150,21 @@ def test_a_large_fixture_crm_file_is_checked_by_its_ends(tmp_path: Path) -> None
     path.write_text('{"activities": {}, "pad": ' + filler)  # a write cut short
     with pytest.raises(StoreError, match="empty or corrupt"):
         check_fixture_crm_file(path)
+
+
+def test_a_store_that_turns_out_read_only_is_one_clear_error(tmp_path: Path) -> None:
+    from appconnect.core.errors import StoreError
+
+    path = tmp_path / "appconnect.db"
+    Store.open(path).close()
+    # As on a read-only mount: the file opens, the first write fails.
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    store = Store(conn, str(path))
+    with pytest.raises(StoreError) as caught:
+        store.upsert_user(User(id="u1", platform="fixture", accessToken="k"))
+    assert str(caught.value) == (
+        f"the store is read-only (a read-only disk or mount?); set --home or APPCONNECT_HOME "
+        f"({path})"
+    )
+    assert store.get_user("u1") is None

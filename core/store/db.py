@@ -216,13 +216,24 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on any error: a failed step leaves no trace."""
-        self._conn.execute("BEGIN IMMEDIATE")
         try:
-            yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            # A store on a read-only disk or mount opens fine and fails at its first write.
+            if "readonly" in str(exc) or "read-only" in str(exc):
+                raise StoreError(
+                    "the store is read-only (a read-only disk or mount?); set --home or "
+                    "APPCONNECT_HOME",
+                    self.where,
+                ) from None
             raise
-        self._conn.execute("COMMIT")
 
     # --- users ---------------------------------------------------------------------------
 
