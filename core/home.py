@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import time
@@ -37,6 +38,9 @@ def prepare_home(home: Path) -> None:
     writes left behind (they may hold the fixture CRM's key), and refuse a fixture CRM data
     file that cannot be one, before anything writes. Raises OSError or StoreError."""
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # A read-only mount fails access() even for root; say so before the first write fails.
+    if not os.access(home, os.W_OK):
+        raise PermissionError(errno.EACCES, "Permission denied or read-only", str(home))
     remove_stale_temp_files(home)
     check_fixture_crm_file(fixture_crm_path(home))
 

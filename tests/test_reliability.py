@@ -168,3 +168,19 @@ def test_a_store_that_turns_out_read_only_is_one_clear_error(tmp_path: Path) -> 
         f"({path})"
     )
     assert store.get_user("u1") is None
+
+
+def test_a_home_without_write_access_is_refused_before_anything_is_written(
+    run: Run, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    real_access = os.access
+    monkeypatch.setattr(
+        os,
+        "access",
+        lambda p, mode: False if Path(p) == home and mode & os.W_OK else real_access(p, mode),
+    )
+    result = run("log-call")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: the home is not writable (")
+    assert list(home.iterdir()) == []
