@@ -127,6 +127,12 @@ class Terminal:
 
     # --- data (stdout) ---------------------------------------------------------------------
 
+    def raw(self, text: str) -> None:
+        """Text exactly as given (a fixture to copy, a composed body, lint findings)."""
+        with _stdout_reader_may_leave():
+            sys.stdout.write(text)
+            sys.stdout.flush()
+
     def json(self, data: Any) -> None:
         with _stdout_reader_may_leave():
             sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
