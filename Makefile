@@ -44,7 +44,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy -p appconnect.core -p appconnect.connectors -p appconnect.fixtures
+	$(BIN)/mypy -p appconnect.core -p appconnect.connectors -p appconnect.fixtures -p appconnect.cli \
+		-m appconnect.pytest_plugin
 
 test: lint typecheck
 	$(BIN)/python -m pytest

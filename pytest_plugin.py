@@ -9,7 +9,8 @@ installed). Fixtures, none autouse:
 - `fixture_crm`: the home's fixture CRM in-process (`.state`, `.transport`, `.base_url`,
   `.api_key`, `.client()`), the same one the harness uses when no `crm.url` is set.
 - `fixture_crm_server`: that fixture CRM served on 127.0.0.1 (port 0) for the test (`.url`).
-- `harness`: an open Harness on the home; `harness.pipeline().calls` is the interface-call trace.
+- `harness`: an open EmbeddedTarget on the home; `harness.pipeline().calls` is the
+  interface-call trace.
 - `run_scenario`: run a scenario (bundled name, path, dict or Scenario) in the home; returns
   the ScenarioRun (its steps carry their interface calls).
 - `call_logs`: `call_logs(session_id=None)` reads the home's callLogs rows.
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from appconnect.core.config import HarnessConfig
     from appconnect.core.runs.runner import ScenarioRun
     from appconnect.core.runs.scenarios import Scenario
-    from appconnect.core.targets.embedded import Harness
+    from appconnect.core.targets.embedded import EmbeddedTarget
     from appconnect.fixtures.crm import CRMState
 
 __all__ = ["FixtureCRMHandle", "FixtureCRMServer"]
@@ -145,10 +146,10 @@ def fixture_crm_server(fixture_crm: FixtureCRMHandle) -> Iterator[FixtureCRMServ
 
 
 @pytest.fixture
-def harness(appconnect_home: Path, appconnect_config: HarnessConfig) -> Iterator[Harness]:
-    from appconnect.core.targets.embedded import Harness
+def harness(appconnect_home: Path, appconnect_config: HarnessConfig) -> Iterator[EmbeddedTarget]:
+    from appconnect.core.targets.embedded import EmbeddedTarget
 
-    with Harness(appconnect_config, appconnect_home) as opened:
+    with EmbeddedTarget(appconnect_config, appconnect_home) as opened:
         yield opened
 
 

@@ -26,7 +26,7 @@ from appconnect.core.checks.interfaces import CheckOptions, run_checks
 from appconnect.core.config import HarnessConfig
 from appconnect.core.home import db_path, fixture_crm_path
 from appconnect.core.store.db import ComposedBody, Store
-from appconnect.core.targets.embedded import Harness
+from appconnect.core.targets.embedded import EmbeddedTarget
 from appconnect.fixtures.crm import CRMState
 from appconnect.fixtures.crm.state import SEED_ME
 
@@ -78,7 +78,7 @@ def build_home(home: Path, rows: int) -> float:
 
 def time_in_process(home: Path, rows: int, concurrency: int) -> float:
     started = time.perf_counter()
-    with Harness(HarnessConfig(), home) as harness:
+    with EmbeddedTarget(HarnessConfig(), home) as harness:
         report = run_checks(harness, CheckOptions(concurrency=concurrency))
     elapsed = time.perf_counter() - started
     assert report.ok, report.as_dict()["reconciliation"]["problems"][:3]

@@ -111,7 +111,7 @@ def root(
         home=home,
         debug=debug,
         connector=connector_name,
-        target=target,
+        target_kind=target,
         fault_rules=list(fault or []),
         fault_rate=fault_rate,
     )

@@ -80,7 +80,7 @@ def check_interfaces(
     Exits 1 when a check finds problems, 2 for bad input.
     """
     from appconnect.core.checks.contract import DEFAULT_PROBE_NUMBER, ProbeOptions
-    from appconnect.core.checks.interfaces import CheckOptions, run_checks
+    from appconnect.core.checks.interfaces import CheckOptions
 
     app = app_context(ctx)
     options = CheckOptions(
@@ -96,17 +96,13 @@ def check_interfaces(
         ),
     )
     show_progress = not as_json
-    if app.target == "server":
-        with app.server() as server:
-            report = server.check()
-    else:
-        with (
-            app.harness() as harness,
-            app.terminal.progress(
-                "reconciling callLogs", enabled=show_progress, min_total=PROGRESS_MIN_ROWS
-            ) as progress,
-        ):
-            report = run_checks(harness, options, progress=progress)
+    with (
+        app.target() as target,
+        app.terminal.progress(
+            "reconciling callLogs", enabled=show_progress, min_total=PROGRESS_MIN_ROWS
+        ) as progress,
+    ):
+        report = target.check(options, progress=progress)
     if as_json:
         app.terminal.json(report.as_dict())
     else:

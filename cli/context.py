@@ -14,8 +14,8 @@ from appconnect.cli.terminal import Terminal
 
 if TYPE_CHECKING:
     from appconnect.core.config import HarnessConfig
-    from appconnect.core.targets.embedded import Harness
-    from appconnect.core.targets.server import ServerTarget
+    from appconnect.core.targets.base import Target
+    from appconnect.core.targets.embedded import EmbeddedTarget
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -29,33 +29,33 @@ class AppContext:
     #: `--connector` / APPCONNECT_CONNECTOR: overrides the config's `connector.name`.
     connector: str | None = None
     #: `--target`: our core in-process, or a running App Connect server.
-    target: str = "embedded"
+    target_kind: str = "embedded"
     #: `--fault RULE` (repeatable) and `--fault-rate`: added to the config's `[faults]`.
     fault_rules: list[str] = field(default_factory=list)
     fault_rate: float | None = None
     terminal: Terminal = field(default_factory=Terminal)
 
-    def harness(self) -> Harness:
+    def target(self, *, sandbox: bool = False) -> Target:
+        """The target the commands drive: `--target` (our core in-process, or a server)."""
         from appconnect.core.home import harness_home
-        from appconnect.core.targets.embedded import Harness
+        from appconnect.core.targets.factory import open_target
 
-        config, path = self._config_and_path()
-        return Harness(config, self.home or harness_home(), config_path=path)
-
-    def core(self) -> Harness | ServerTarget:
-        """What the call commands drive: the embedded harness or the server target."""
-        return self.server() if self.target == "server" else self.harness()
-
-    def server(self) -> ServerTarget:
-        from appconnect.core.home import harness_home
-        from appconnect.core.targets.server import ServerTarget
-
-        config, path = self._config_and_path()
-        return ServerTarget(
+        config, path = self.config_and_path()
+        return open_target(
             config,
-            config_dir=path.parent if path else None,
+            kind=self.target_kind,
             home=self.home or harness_home(),
+            config_path=path,
+            sandbox=sandbox,
         )
+
+    def embedded(self) -> EmbeddedTarget:
+        """Our core in-process, whatever `--target` says (serve, fixture-crm)."""
+        from appconnect.core.home import harness_home
+        from appconnect.core.targets.embedded import EmbeddedTarget
+
+        config, path = self.config_and_path()
+        return EmbeddedTarget(config, self.home or harness_home(), config_path=path)
 
     def config_dir(self) -> Path | None:
         """The folder of the config file (relative paths in it are read from there)."""
@@ -66,9 +66,9 @@ class AppContext:
 
     def load_config(self) -> HarnessConfig:
         """The config file's settings with `--connector` applied (warnings shown)."""
-        return self._config_and_path()[0]
+        return self.config_and_path()[0]
 
-    def _config_and_path(self) -> tuple[HarnessConfig, Path | None]:
+    def config_and_path(self) -> tuple[HarnessConfig, Path | None]:
         from appconnect.core.config import config_warnings, load_config
 
         config, path = load_config(self.config)

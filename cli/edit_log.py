@@ -30,7 +30,7 @@ def edit_log(
 ) -> None:
     """Edit a logged call's subject and/or note; core recomposes from the CRM's body."""
     app = app_context(ctx)
-    with app.core() as core:
+    with app.target() as core:
         result = core.edit_log(session_id, subject=subject, note=note)
         calls = core.calls
     show_flow(app.terminal, result, calls, as_json=as_json, show_body=show_body)

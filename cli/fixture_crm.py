@@ -28,10 +28,10 @@ def serve(
     ] = 8765,
 ) -> None:
     """Serve the fixture CRM over HTTP on 127.0.0.1 until interrupted."""
-    from appconnect.fixtures.crm import make_server
+    from appconnect.core.targets.fixture_crm import make_server
 
     app = app_context(ctx)
-    with app.harness() as harness:
+    with app.embedded() as harness:
         server, bound = make_server(harness.crm_state, host="127.0.0.1", port=port)
     app.terminal.info(f"fixture CRM serving http://127.0.0.1:{bound} (Ctrl-C to stop)")
     try:
@@ -57,7 +57,7 @@ def activities(
 ) -> None:
     """List the CRM's call activities."""
     app = app_context(ctx)
-    with app.harness() as harness:
+    with app.embedded() as harness:
         items = harness.crm_state.list_activities(session_id=session_id)
     if as_json:
         app.terminal.json(items)
@@ -97,7 +97,7 @@ def edit_activity(
     changes = {k: v for k, v in (("subject", subject), ("body", body)) if v is not None}
     if not changes:
         raise BadInput("nothing to edit: give --subject and/or --body", activity_id)
-    with app.harness() as harness:
+    with app.embedded() as harness:
         _crm_call(lambda: harness.crm_state.update_activity(activity_id, changes, by="user"))
     app.terminal.success(f"activity {activity_id} edited")
 
@@ -112,14 +112,14 @@ def delete_activity(
 ) -> None:
     """Delete an activity as a CRM user would (its callLogs row is then orphaned)."""
     app = app_context(ctx)
-    with app.harness() as harness:
+    with app.embedded() as harness:
         _crm_call(lambda: harness.crm_state.delete_activity(activity_id, by="user"))
     app.terminal.success(f"activity {activity_id} deleted")
 
 
 def _crm_call(action: object) -> None:
     from appconnect.core.errors import BadInput
-    from appconnect.fixtures.crm import Invalid, NotFound
+    from appconnect.core.targets.fixture_crm import Invalid, NotFound
 
     assert callable(action)
     try:

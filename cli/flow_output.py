@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from appconnect.cli.terminal import Terminal
 
 if TYPE_CHECKING:
     from appconnect.core.flows.pipeline import FlowResult
     from appconnect.core.flows.trace import InterfaceCall
-
-
-def flow_json(result: FlowResult, calls: list[InterfaceCall]) -> dict[str, Any]:
-    message = result.return_message
-    return {
-        "successful": result.successful,
-        "logId": result.log_id,
-        "returnMessage": message.model_dump(exclude_none=True) if message else None,
-        "callLog": asdict(result.record) if result.record else None,
-        "composedLogDetails": result.composed_log_details,
-        "interfaceCalls": [call.interface for call in calls],
-        "pluginErrors": list(result.plugin_errors),
-    }
 
 
 def show_flow(
@@ -34,7 +20,7 @@ def show_flow(
     show_body: bool = False,
 ) -> None:
     if as_json:
-        terminal.json(flow_json(result, calls))
+        terminal.json(result.as_dict(calls))
         return
     message = result.return_message
     text = message.message if message else ("done" if result.successful else "failed")

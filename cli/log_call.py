@@ -55,7 +55,7 @@ def log_call(
 
     app = app_context(ctx)
     call = load_call_fixture(fixture)
-    with app.core() as core:
+    with app.target() as core:
         outcome = core.log_call(
             call,
             session_id=session_id,

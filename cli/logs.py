@@ -29,7 +29,7 @@ def logs(
 ) -> None:
     """List the local callLogs table (links from call sessions to CRM logs)."""
     app = app_context(ctx)
-    with app.core() as core:
+    with app.target() as core:
         rows = core.call_logs(session_id)
         if as_json:
             app.terminal.json_array(asdict(row) for row in rows)

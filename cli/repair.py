@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated
 
 import typer
@@ -27,26 +26,25 @@ def repair(
 
     Exits 0 when nothing is left to resolve by hand, 1 when something was reported.
     """
-    from appconnect.core.checks.repair import repair as run_repair
-
     app = app_context(ctx)
-    with app.harness() as harness:
-        actions = run_repair(harness.pipeline(), dry_run=dry_run)
-    reported = [a for a in actions if a.kind == "reported"]
+    with app.target() as target:
+        report = target.repair(dry_run=dry_run)
     terminal = app.terminal
     if as_json:
-        terminal.json({"dryRun": dry_run, "actions": [asdict(a) for a in actions]})
+        terminal.json(report.as_dict())
     else:
+        actions = report.actions
         if actions:
             terminal.table(
                 "repair" + (" (dry run)" if dry_run else ""),
                 ("action", "sessionId", "thirdPartyLogId", "message"),
                 ((a.kind, a.sessionId, a.thirdPartyLogId, a.message) for a in actions),
             )
-        summary = f"{len(actions) - len(reported)} repaired, {len(reported)} to resolve by hand"
+        reported = len(report.reported)
+        summary = f"{len(actions) - reported} repaired, {reported} to resolve by hand"
         if reported:
             terminal.warning(summary)
         else:
             terminal.success(summary if actions else "nothing to repair")
-    if reported:
+    if not report.ok:
         raise typer.Exit(1)

@@ -43,7 +43,7 @@ def serve(
 
     app = app_context(ctx)
     secret = os.environ.get(secret_env) or secrets.token_urlsafe(32)
-    with app.harness() as harness:
+    with app.embedded() as harness:
         server = make_server("127.0.0.1", port, CoreServer(harness, secret), handler_class=Quiet)
         app.terminal.info(
             f"App Connect core serving http://127.0.0.1:{server.server_port} (Ctrl-C to stop)"

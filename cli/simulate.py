@@ -9,7 +9,7 @@ import typer
 from appconnect.cli.context import AppContext, app_context, handle_errors
 
 if TYPE_CHECKING:
-    from appconnect.core.runs.runner import ScenarioRun, StepResult
+    from appconnect.core.runs.runner import ScenarioRun
 
 scenario_group = typer.Typer(help="Bundled scenarios and the scenario file format.")
 
@@ -55,9 +55,9 @@ def simulate(
 
     app = app_context(ctx)
     loaded = load_scenario(scenario)
-    config = app.load_config()
+    config, config_path = app.config_and_path()
     before = _pause(app) if step_by_step else None
-    on_server = app.target == "server"
+    on_server = app.target_kind == "server"
     run = run_scenario(
         config,
         loaded,
@@ -67,7 +67,7 @@ def simulate(
         session_suffix=f"-{secrets.token_hex(3)}" if keep or on_server else "",
         before_step=before,
         target="server" if on_server else "embedded",
-        config_dir=app.config_dir(),
+        config_path=config_path,
     )
     show_run(app, run, trace=trace, as_json=as_json)
     if not run.ok:
@@ -83,31 +83,10 @@ def _pause(app: AppContext) -> Any:
     return before
 
 
-def run_json(run: ScenarioRun) -> dict[str, Any]:
-    return {
-        "scenario": run.scenario,
-        "sessionId": run.session_id,
-        "ok": run.ok,
-        "steps": [step_json(step) for step in run.steps],
-    }
-
-
-def step_json(step: StepResult) -> dict[str, Any]:
-    return {
-        "index": step.index,
-        "kind": step.kind,
-        "name": step.name,
-        "status": step.status,
-        "message": step.message,
-        "failures": step.failures,
-        "calls": [call.as_dict() for call in step.calls],
-    }
-
-
 def show_run(app: AppContext, run: ScenarioRun, *, trace: bool, as_json: bool) -> None:
     terminal = app.terminal
     if as_json:
-        terminal.json(run_json(run))
+        terminal.json(run.as_dict())
         return
     terminal.table(
         f"scenario {run.scenario} (session {run.session_id})",

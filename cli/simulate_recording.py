@@ -38,7 +38,7 @@ def simulate_recording(
     from appconnect.core.runs.scenarios import RecordingStep
 
     app = app_context(ctx)
-    with app.core() as core:
+    with app.target() as core:
         runner = ScenarioRunner(core, session_id=session_id, strict=True)
         step = runner.run_step(1, RecordingStep(kind="recording", link=link))
     assert step.flow is not None  # a recording step always runs the update flow

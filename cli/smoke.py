@@ -45,7 +45,7 @@ def smoke(
     from appconnect.core.runs.smoke import run_smoke
 
     app = app_context(ctx)
-    config = app.load_config()
+    config, config_path = app.config_and_path()
     if connector is not None:
         config = config.model_copy(
             update={"connector": config.connector.model_copy(update={"name": connector})}
@@ -56,8 +56,8 @@ def smoke(
         config,
         home=app.home or harness_home(),
         keep=keep,
-        target="server" if app.target == "server" else "embedded",
-        config_dir=app.config_dir(),
+        target="server" if app.target_kind == "server" else "embedded",
+        config_path=config_path,
     )
     if junit is not None:
         cases = [
@@ -71,19 +71,7 @@ def smoke(
     counts = report.counts()
     terminal = app.terminal
     if as_json:
-        terminal.json(
-            {
-                "platform": report.platform,
-                "runId": report.run_id,
-                "ok": report.ok,
-                "counts": counts,
-                "checks": [
-                    {"id": c.id, "title": c.title, "status": c.status, "reason": c.reason}
-                    for c in report.checks
-                ],
-                "leftInCrm": report.left_in_crm,
-            }
-        )
+        terminal.json(report.as_dict())
     else:
         terminal.table(
             f"smoke: {report.platform} (run {report.run_id})",

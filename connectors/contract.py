@@ -312,6 +312,23 @@ class DeleteCallLogRequest:
     call_log_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class UserEditRequest:
+    """Harness extension: edit a CRM call log as a CRM user would, outside App Connect.
+
+    Each field given is applied; `append` adds text to the end of the body as it reads in the
+    CRM (a user typing a line under the logged details). The edit must be recorded as the
+    CRM records a user's edit (the CRM's own UI or the user's token), not as the integration.
+    """
+
+    user: User
+    auth_header: str
+    call_log_id: str
+    subject: str | None = None
+    body: str | None = None
+    append: str | None = None
+
+
 # --- the connector -------------------------------------------------------------------------
 
 
@@ -335,6 +352,10 @@ class Connector(ABC):
     list_call_logs: Callable[[ListCallLogsRequest], list[CRMCallLog]] | None = None
     #: Harness extension: delete a CRM call log, so `smoke` can clean up after itself.
     delete_call_log: Callable[[DeleteCallLogRequest], None] | None = None
+    #: Harness extension: "edit this record as a CRM user would", so `crm-edit` scenario steps
+    #: and smoke's `user-edit` check can test, on your own CRM, that a CRM user's edit
+    #: survives App Connect's later updates. Without it those are skipped with that reason.
+    edit_call_log_as_user: Callable[[UserEditRequest], None] | None = None
 
     @abstractmethod
     def get_auth_type(self) -> AuthType: ...

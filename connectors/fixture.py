@@ -39,12 +39,15 @@ from appconnect.connectors.contract import (
     ReturnMessage,
     UpdateCallLogRequest,
     UpdateCallLogResult,
+    UserEditRequest,
     UserInfoRequest,
     UserInfoResult,
     UserListRequest,
 )
 from appconnect.connectors.errors import CRMError
 
+#: The fixture CRM records a PATCH carrying this header as a CRM user's edit, not the API's.
+USER_ACTOR_HEADER = "X-Fixture-Actor"
 _NOTE_LINE = re.compile(r"^- (?:Note|Agent notes): (.*)$", re.MULTILINE)
 
 
@@ -238,6 +241,30 @@ class FixtureConnector(Connector):
             expect_body=False,
         )
 
+    def edit_call_log_as_user(self, request: UserEditRequest) -> None:
+        """A CRM user's edit: the fixture CRM records it as the user's (`X-Fixture-Actor`),
+        as a real CRM records an edit made in its UI."""
+        changes: dict[str, Any] = {}
+        if request.subject is not None:
+            changes["subject"] = request.subject
+        body = request.body
+        if request.append is not None:
+            if body is None:
+                activity = self._request(
+                    "GET", f"/v1/activities/{request.call_log_id}", request.auth_header
+                )["activity"]
+                body = str(activity.get("body") or "")
+            body += request.append
+        if body is not None:
+            changes["body"] = body
+        self._request(
+            "PATCH",
+            f"/v1/activities/{request.call_log_id}",
+            request.auth_header,
+            json=changes,
+            headers={USER_ACTOR_HEADER: "user"},
+        )
+
     # --- transport --------------------------------------------------------------------
 
     def _request(
@@ -249,10 +276,15 @@ class FixtureConnector(Connector):
         params: Mapping[str, str] | None = None,
         json: Mapping[str, Any] | None = None,
         expect_body: bool = True,
+        headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         try:
             response = self._client.request(
-                method, path, params=params, json=json, headers={"Authorization": auth_header}
+                method,
+                path,
+                params=params,
+                json=json,
+                headers={"Authorization": auth_header, **(headers or {})},
             )
         except httpx.HTTPError as exc:
             raise CRMError.from_transport(exc, f"{method} {path}") from exc

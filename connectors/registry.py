@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -63,12 +65,26 @@ def connector_class(name: str) -> type[Connector]:
             "file *.json, an installed plugin name, or module:Class; see `connector list`)"
         )
     try:
-        target = importlib.import_module(module_name)
+        target = _import_from_cwd(module_name)
         for part in attr.split("."):
             target = getattr(target, part)
     except (ImportError, AttributeError) as exc:
         raise ConnectorNotFound(f"cannot load connector '{name}': {exc}") from None
     return _connector_subclass(target, f"'{name}'")
+
+
+def _import_from_cwd(module_name: str) -> object:
+    """Import `module_name` as `python -m` would: the working directory first.
+
+    A console script (`.venv/bin/appconnect`) puts its own bin directory on sys.path, not the
+    cwd, so `--connector my_crm:MyCRM` would fail there while `python -m appconnect` works;
+    the cwd is put first for this import, which is what the docs promise."""
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        # Left in place, as `python -m` leaves it: the connector's own lazy imports of its
+        # sibling modules must keep working after this one.
+        sys.path.insert(0, cwd)
+    return importlib.import_module(module_name)
 
 
 def _connector_subclass(target: object, what: str) -> type[Connector]:

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from appconnect.core.errors import ConfigError
+from appconnect.core.flows.oauth import GivenTokens
 from appconnect.core.home import CONFIG_ENV
 from appconnect.core.redaction import url_has_secret
 from appconnect.core.user_files import identifier_problem, parse_toml, read_input_text, shown
@@ -81,6 +82,26 @@ class CRMConfig(_Section):
     oauth_client_id: str | None = None
     oauth_client_secret: str | None = Field(default=None, repr=False)
     oauth_client_secret_env: str | None = None
+    #: Tokens obtained outside the harness (a CRM whose sign-in needs a browser): used to
+    #: connect instead of the authorization-code step, then refreshed by App Connect's rules.
+    oauth_access_token: str | None = Field(default=None, repr=False)
+    oauth_access_token_env: str | None = None
+    oauth_refresh_token: str | None = Field(default=None, repr=False)
+    oauth_refresh_token_env: str | None = None
+    #: ISO 8601 expiry of the access token (empty: unknown, never refreshed, as App Connect).
+    oauth_token_expiry: str | None = None
+    oauth_token_expiry_env: str | None = None
+
+    def resolved_oauth_tokens(self) -> GivenTokens | None:
+        """The given tokens, or None when none are configured (then: authorization code)."""
+        access = _secret(self.oauth_access_token, self.oauth_access_token_env, "oauth_access_token")
+        refresh = _secret(
+            self.oauth_refresh_token, self.oauth_refresh_token_env, "oauth_refresh_token"
+        )
+        expiry = _secret(self.oauth_token_expiry, self.oauth_token_expiry_env, "oauth_token_expiry")
+        if not (access or refresh):
+            return None
+        return GivenTokens(access_token=access, refresh_token=refresh, token_expiry=expiry)
 
     @field_validator("url")
     @classmethod
@@ -109,6 +130,16 @@ class CRMConfig(_Section):
                 )
             return value
         return self.api_key
+
+
+def _secret(value: str | None, env: str | None, key: str) -> str:
+    """`value`, or the environment variable `env` names (which must then be set)."""
+    if env:
+        found = os.environ.get(env)
+        if not found:
+            raise ConfigError(f"environment variable {env} is not set", f"crm.{key}_env")
+        return found
+    return value or ""
 
 
 class ConnectorConfig(_Section):
@@ -323,6 +354,9 @@ def file_secrets(config: HarnessConfig) -> list[str]:
         held.append("identity.hash_key")
     if config.crm.oauth_client_secret:
         held.append("crm.oauth_client_secret")
+    for key in ("oauth_access_token", "oauth_refresh_token"):
+        if getattr(config.crm, key):
+            held.append(f"crm.{key}")
     if config.server.api_key:
         held.append("server.api_key")
     if url_has_secret(config.server.url):

@@ -17,23 +17,23 @@ from appconnect.core.flows.pipeline import FlowResult
 from appconnect.core.flows.retry import RetryPolicy
 from appconnect.core.runs.runner import run_scenario
 from appconnect.core.runs.scenarios import parse_scenario
-from appconnect.core.targets.embedded import Harness
+from appconnect.core.targets.embedded import EmbeddedTarget
 from appconnect.core.transports.faults import FaultPlan, FaultSpecError, parse_rule
 from appconnect.fixtures.crm import CRMState
 
 SESSION = "4001000101"
 
 
-def harness(home: Path, *rules: str, attempts: int = 3, **config: Any) -> Harness:
+def harness(home: Path, *rules: str, attempts: int = 3, **config: Any) -> EmbeddedTarget:
     settings = parse_config({"retries": {"attempts": attempts, "base_delay": 0}, **config}, "t")
-    return Harness(settings, home, faults=FaultPlan.from_specs(list(rules)))
+    return EmbeddedTarget(settings, home, faults=FaultPlan.from_specs(list(rules)))
 
 
-def log(h: Harness) -> FlowResult:
+def log(h: EmbeddedTarget) -> FlowResult:
     return h.log_call(load_call_fixture("inbound-answered")).result
 
 
-def calls(h: Harness) -> list[str]:
+def calls(h: EmbeddedTarget) -> list[str]:
     return [c.interface for c in h.pipeline().calls]
 
 
@@ -43,8 +43,9 @@ def activities(home: Path) -> list[dict[str, Any]]:
 
 def test_rule_syntax() -> None:
     rule = parse_rule("getCallLog=500x2")
-    assert (rule.method, rule.path, rule.kind, rule.times) == ("GET", "/v1/activities/*", "500", 2)
-    assert parse_rule("PATCH /v1/activities/*=timeout").method == "PATCH"
+    assert (rule.interface, rule.kind, rule.times) == ("getCallLog", "500", 2)
+    route = parse_rule("PATCH /v1/activities/*=timeout")
+    assert (route.interface, route.method, route.path) == (None, "PATCH", "/v1/activities/*")
     for bad, message in [
         ("createCallLog", "fault 'createCallLog' must be TARGET=KIND or TARGET=KINDxN"),
         ("createCallLog=418", "unknown fault kind '418'"),
@@ -187,7 +188,7 @@ def test_random_faults_are_seeded() -> None:
 
 
 def _log_in_process(home: str, barrier: Any, results: Any) -> None:
-    with Harness(parse_config({}, "t"), Path(home)) as h:
+    with EmbeddedTarget(parse_config({}, "t"), Path(home)) as h:
         h.pipeline()  # connect first, so all eight reach the create together
         barrier.wait()
         result = log(h)

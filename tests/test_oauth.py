@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
+from appconnect.core.checks.interfaces import CheckOptions
 from appconnect.core.config import parse_config
 from appconnect.core.extension.call_fixtures import load_call_fixture
 from appconnect.core.flows.oauth import SessionExpired, fresh_user, needs_refresh
-from appconnect.core.targets.embedded import Harness
+from appconnect.core.targets.embedded import EmbeddedTarget
 from appconnect.fixtures.crm import CRMState
 from appconnect.fixtures.crm.oauth import OAuthServer
 
@@ -23,15 +24,15 @@ SESSION = "4001000101"
 OAUTH = {"connector": {"auth": "oauth"}}
 
 
-def harness(home: Path) -> Harness:
-    return Harness(parse_config(OAUTH, "t"), home)
+def harness(home: Path) -> EmbeddedTarget:
+    return EmbeddedTarget(parse_config(OAUTH, "t"), home)
 
 
 def oauth_server(home: Path) -> OAuthServer:
     return OAuthServer(CRMState(home / "fixture-crm.json"))
 
 
-def expire_soon(h: Harness, seconds: int = 60) -> None:
+def expire_soon(h: EmbeddedTarget, seconds: int = 60) -> None:
     """Make the stored expiry fall inside App Connect's two-minute refresh window."""
     user = h.store.latest_user("fixture")
     assert user is not None
@@ -48,7 +49,7 @@ def test_connects_with_oauth_and_logs(home: Path) -> None:
     with harness(home) as h:
         result = h.log_call(load_call_fixture("inbound-answered")).result
         user = h.store.latest_user("fixture")
-        interfaces = h.check_interfaces().implementedInterfaces
+        interfaces = h.check(CheckOptions()).implementedInterfaces
     assert result.successful
     assert user is not None and user.accessToken.startswith("fxa_")
     assert user.refreshToken and user.refreshToken.startswith("fxr_") and user.tokenExpiry

@@ -1,4 +1,4 @@
-"""The core pipeline through `Harness`: plugins, formats, identity, lookups and CRM failures."""
+"""The core pipeline through `EmbeddedTarget`: plugins, formats, identity, lookups, failures."""
 
 from __future__ import annotations
 
@@ -9,21 +9,22 @@ import httpx
 import pytest
 import respx
 
+from appconnect.core.checks.interfaces import CheckOptions
 from appconnect.core.config import parse_config
 from appconnect.core.extension.call_fixtures import load_call_fixture
-from appconnect.core.flows.pipeline import get_call_logs
-from appconnect.core.targets.embedded import Harness
+from appconnect.core.flows import get_call_logs
+from appconnect.core.targets.embedded import EmbeddedTarget
 from appconnect.fixtures.crm import CRMState, FixtureCRM
 
 SESSION = "4001000101"
 CRM_URL = "http://crm.test"
 
 
-def harness(home: Path, **config: object) -> Harness:
-    return Harness(parse_config(config, "test"), home)
+def harness(home: Path, **config: object) -> EmbeddedTarget:
+    return EmbeddedTarget(parse_config(config, "test"), home)
 
 
-def interfaces(h: Harness) -> list[str]:
+def interfaces(h: EmbeddedTarget) -> list[str]:
     return [call.interface for call in h.pipeline().calls]
 
 
@@ -108,7 +109,7 @@ def test_lookup_matches_first_five_and_adds_details(home: Path) -> None:
 # --- CRM failures the fixture CRM cannot produce yet: canned with respx ---------------------
 
 
-def _crm_harness(home: Path, router: respx.MockRouter) -> Harness:
+def _crm_harness(home: Path, router: respx.MockRouter) -> EmbeddedTarget:
     """The harness on a CRM URL where respx answers the canned routes and the fixture CRM
     (in-process) answers the rest, which the fixture CRM cannot fail on demand yet."""
     app = httpx.WSGITransport(app=FixtureCRM(CRMState(home / "fixture-crm.json")))
@@ -208,7 +209,7 @@ def test_cache_call_note_follows_use_cache(home: Path) -> None:
     """Quirk 2: App Connect reports cacheCallNote true even for USE_CACHE=false."""
     for use_cache in (False, True):
         with harness(home, app_connect={"use_cache": use_cache}) as h:
-            assert h.check_interfaces().implementedInterfaces["cacheCallNote"] is use_cache
+            assert h.check(CheckOptions()).implementedInterfaces["cacheCallNote"] is use_cache
 
 
 def test_lookup_of_a_session_with_two_rows_takes_the_oldest(home: Path) -> None:

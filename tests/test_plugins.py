@@ -15,7 +15,7 @@ from appconnect.core.config import parse_config
 from appconnect.core.extension.call_fixtures import load_call_fixture
 from appconnect.core.flows.example_plugin import TAG_LINE
 from appconnect.core.flows.plugins import Plugin, available_plugins
-from appconnect.core.targets.embedded import Harness
+from appconnect.core.targets.embedded import EmbeddedTarget
 from appconnect.fixtures.crm import CRMState
 
 Run = Callable[..., Result]
@@ -73,7 +73,7 @@ def test_a_failing_async_plugin_is_reported_not_swallowed(
     home: Path, plugin_module: types.ModuleType
 ) -> None:
     config = parse_config({"plugins": ["harness_test_plugins:late_boom"]}, "test")
-    with Harness(config, home) as harness:
+    with EmbeddedTarget(config, home) as harness:
         result = harness.log_call(load_call_fixture("inbound-answered")).result
     assert result.successful  # async plugins run after the flow and cannot undo it
     assert result.plugin_errors == ("plugin 'late-boom' failed: ValueError: boom",)

@@ -21,7 +21,7 @@ from appconnect.core.runs.runner import run_scenario
 from appconnect.core.runs.scenarios import bundled_scenarios, load_scenario
 from appconnect.core.runs.smoke import Smoke
 from appconnect.core.store.db import Store
-from appconnect.core.targets.embedded import Harness
+from appconnect.core.targets.embedded import EmbeddedTarget
 from appconnect.fixtures.crm import CRMState
 
 PROXY_FILE = str(
@@ -76,7 +76,7 @@ def test_every_bundled_scenario_ends_the_same_through_both(tmp_path: Path, name:
 def test_smoke_passes_and_ends_the_same_through_both(tmp_path: Path) -> None:
     reports, states = {}, {}
     for label, connector in CONNECTORS.items():
-        with Harness(config_for(connector), tmp_path / label, sandbox=True) as harness:
+        with EmbeddedTarget(config_for(connector), tmp_path / label, sandbox=True) as harness:
             smoke = Smoke(harness, run_id="eq0001")
             smoke.run()
             reports[label] = [(c.id, c.status) for c in smoke.checks]

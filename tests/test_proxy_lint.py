@@ -26,19 +26,6 @@ BROKEN = {
     "bad-encode.json": ("$.auth.encode", "Input should be 'base64' or 'none'"),
     "operations-not-object.json": ("$.operations", "Input should be a valid dictionary"),
     "not-json.json": ("$", "invalid JSON: Expecting property name"),
-    "unknown-variable.json": (
-        "$.operations.createCallLog.body.person",
-        "unknown template variable 'contact' in createCallLog",
-    ),
-    "unknown-nested-variable.json": (
-        "$.operations.createCallLog.body.email",
-        "unknown template variable 'contactInfo.email' in createCallLog (known: id, name, "
-        "phoneNumber, type)",
-    ),
-    "wrong-input-name.json": (
-        "$.operations.getCallLog.url",
-        "unknown template variable 'callLogId' in getCallLog",
-    ),
     "missing-update.json": ("$.operations", "missing updateCallLog"),
     "mapping-nowhere.json": (
         "$.operations.createCallLog.responseMapping.idPath",
@@ -55,13 +42,34 @@ BROKEN = {
 }
 
 
+# file -> (path, the start of the problem) of its one warning: App Connect renders a variable
+# that is not among an operation's inputs as empty, so the file still works there (item 8).
+WARNED = {
+    "unknown-variable.json": (
+        "$.operations.createCallLog.body.person",
+        "template variable 'contact' is not among the inputs of createCallLog: App Connect "
+        "renders it empty",
+    ),
+    "unknown-nested-variable.json": (
+        "$.operations.createCallLog.body.email",
+        "'contactInfo.email' renders undefined in createCallLog: 'contactInfo' has no 'email', "
+        "so the field is dropped (known: id, name, phoneNumber, type)",
+    ),
+    "wrong-input-name.json": (
+        "$.operations.getCallLog.url",
+        "template variable 'callLogId' is not among the inputs of getCallLog",
+    ),
+}
+
+
 def lint_json(run: Run, path: Path) -> tuple[int, dict[str, object]]:
     result = run("connector", "lint", str(path), "--json")
     return result.exit_code, json.loads(result.stdout)
 
 
 def test_every_broken_config_has_a_data_file() -> None:
-    assert set(BROKEN) | {"valid.json", "typo-operation.json"} == {p.name for p in DATA.iterdir()}
+    named = set(BROKEN) | set(WARNED) | {"valid.json", "typo-operation.json"}
+    assert named == {p.name for p in DATA.iterdir()}
 
 
 @pytest.mark.parametrize("name", sorted(BROKEN))
@@ -73,6 +81,39 @@ def test_lint_catches_each_broken_config_at_its_path(run: Run, name: str) -> Non
     assert len(errors) == 1, result.stdout
     assert errors[0].startswith(f"{path}: {problem}"), errors[0]
     assert result.stderr == f"{DATA / name}: 1 error(s), 0 warning(s)\n"
+
+
+@pytest.mark.parametrize("name", sorted(WARNED))
+def test_a_variable_outside_the_inputs_is_a_warning_not_an_error(run: Run, name: str) -> None:
+    path, problem = WARNED[name]
+    result = run("connector", "lint", str(DATA / name))
+    assert result.exit_code == 0, result.stdout
+    assert result.stdout.startswith(f"{path}: warning: {problem}"), result.stdout
+    assert result.stderr == f"OK: {DATA / name}: 0 error(s), 1 warning(s)\n"
+
+
+def test_a_call_record_path_that_renders_undefined_is_a_warning() -> None:
+    data = json.loads((DATA / "valid.json").read_text())
+    data["operations"]["createCallLog"]["body"]["caller"] = "{{callLog.from.phone}}"
+    data["operations"]["createCallLog"]["body"]["rec"] = "{{callLog.recording.link}}"
+    found = [(f.path, f.severity, f.problem) for f in lint_data(data)]
+    assert found == [
+        ("$.operations.createCallLog.body.caller", "warning",
+         "'callLog.from.phone' renders undefined in createCallLog: 'from' has no 'phone', so "
+         "the field is dropped (known: device, extensionNumber, location, name, phoneNumber)"),
+    ]  # fmt: skip
+
+
+def test_harness_operations_are_flagged_as_the_docs_say() -> None:
+    data = json.loads((DATA / "valid.json").read_text())
+    for name in ("listCallLogs", "deleteCallLog", "editCallLogAsUser"):
+        data["operations"][name] = {"method": "GET", "url": "/x"}
+    found = {(f.path, f.severity) for f in lint_data(data) if "harness extension" in f.problem}
+    assert found == {
+        ("$.operations.listCallLogs", "warning"),
+        ("$.operations.deleteCallLog", "warning"),
+        ("$.operations.editCallLogAsUser", "warning"),
+    }
 
 
 def test_a_typo_in_an_operation_name_is_unknown_and_leaves_it_missing(run: Run) -> None:
@@ -98,6 +139,8 @@ def test_the_bundled_fixture_crm_proxy_has_only_harness_extension_warnings(run: 
     assert report["ok"] is True and report["errors"] == 0
     paths = [f["path"] for f in report["findings"]]  # type: ignore[attr-defined]
     assert paths == [
+        "$.operations.listCallLogs",
+        "$.operations.deleteCallLog",
         "$.operations.findContact.query.extension",
         "$.operations.createCallLog.body.duration",
         "$.operations.updateCallLog.body.duration",

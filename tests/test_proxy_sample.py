@@ -16,7 +16,7 @@ from appconnect.connectors.contract import implemented_interfaces
 from appconnect.connectors.proxy.lint import lint_data
 from appconnect.core.config import parse_config
 from appconnect.core.extension.call_fixtures import load_call_fixture
-from appconnect.core.targets.embedded import Harness
+from appconnect.core.targets.embedded import EmbeddedTarget
 
 API_KEY = "k-sample-123"
 # The operations and fields of upstream's packages/core/test/connector/proxy/sample.json.
@@ -119,7 +119,7 @@ def crm() -> SampleCRM:
 
 
 @pytest.fixture
-def harness(tmp_path: Path, crm: SampleCRM) -> Harness:
+def harness(tmp_path: Path, crm: SampleCRM) -> EmbeddedTarget:
     sample = tmp_path / "sample.json"
     sample.write_text(json.dumps(SAMPLE))
     config = parse_config(
@@ -127,14 +127,14 @@ def harness(tmp_path: Path, crm: SampleCRM) -> Harness:
          "crm": {"url": "https://sample-crm.test/api", "api_key": API_KEY}},
         "test",
     )  # fmt: skip
-    return Harness(config, tmp_path / "home", transport=httpx.MockTransport(crm))
+    return EmbeddedTarget(config, tmp_path / "home", transport=httpx.MockTransport(crm))
 
 
 def test_the_sample_lints_clean() -> None:
     assert [f for f in lint_data(SAMPLE) if f.severity == "error"] == []
 
 
-def test_the_sample_logs_and_edits_a_call(harness: Harness, crm: SampleCRM) -> None:
+def test_the_sample_logs_and_edits_a_call(harness: EmbeddedTarget, crm: SampleCRM) -> None:
     with harness:
         assert harness.platform == "proxy"  # meta.name is empty: App Connect's fallback
         outcome = harness.log_call(load_call_fixture("inbound-answered"))
@@ -174,12 +174,14 @@ def test_the_sample_logs_and_edits_a_call(harness: Harness, crm: SampleCRM) -> N
     assert "X-Secret-Key" not in create.headers  # {{secretKey}} is undefined: header left out
     assert get.headers["include"] == "linked_contacts"
     assert (put.method, put.url.path) == ("PUT", "/api/activities/500")
-    # An edit carries no startTime: the dates stay undefined (App Connect would send "now").
-    assert set(json.loads(put.content)) == {"subject", "description"}
+    # An edit carries no startTime: App Connect renders "now" for both dates, and so do we.
+    sent = json.loads(put.content)
+    assert set(sent) == {"subject", "description", "start_date", "end_date"}
+    assert sent["start_date"] == sent["end_date"] and sent["start_date"].endswith("Z")
 
 
 def test_the_sample_maps_get_call_log_and_fixed_behaviours(
-    harness: Harness, crm: SampleCRM
+    harness: EmbeddedTarget, crm: SampleCRM
 ) -> None:
     with harness:
         connector = harness.connector
@@ -212,7 +214,7 @@ def test_the_sample_maps_get_call_log_and_fixed_behaviours(
         assert got.returnMessage.message == "Call log fetched."
 
 
-def test_a_crm_error_becomes_app_connects_message(harness: Harness, crm: SampleCRM) -> None:
+def test_a_crm_error_becomes_app_connects_message(harness: EmbeddedTarget, crm: SampleCRM) -> None:
     with harness:
         harness.pipeline()
         crm.activities.clear()

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from appconnect.core.config import parse_config
-from appconnect.core.targets.embedded import Harness
+from appconnect.core.targets.embedded import EmbeddedTarget
 from appconnect.pytest_plugin import FixtureCRMHandle, FixtureCRMServer
 
 PROXY = str(
@@ -51,7 +51,7 @@ def test_run_scenario_takes_a_dict_and_a_connector(
     assert [row.platform for row in call_logs()] == ["fixture-crm"]
 
 
-def test_harness_trace(harness: Harness) -> None:
+def test_harness_trace(harness: EmbeddedTarget) -> None:
     from appconnect.core.extension.call_fixtures import load_call_fixture
 
     harness.log_call(load_call_fixture("inbound-answered"))
@@ -72,7 +72,7 @@ def test_proxy_connector_against_the_fixture_crm_on_loopback(
     )  # fmt: skip
     from appconnect.core.extension.call_fixtures import load_call_fixture
 
-    with Harness(config, appconnect_home) as harness:
+    with EmbeddedTarget(config, appconnect_home) as harness:
         outcome = harness.log_call(load_call_fixture("outbound-recorded"))
     assert outcome.result.successful, outcome.result.return_message
     (activity,) = fixture_crm_server.state.list_activities()

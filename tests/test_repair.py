@@ -11,17 +11,18 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
+from appconnect.core.checks.interfaces import CheckOptions
 from appconnect.core.checks.repair import repair
 from appconnect.core.config import parse_config
 from appconnect.core.extension.call_fixtures import load_call_fixture
-from appconnect.core.targets.embedded import Harness
+from appconnect.core.targets.embedded import EmbeddedTarget
 from appconnect.fixtures.crm import CRMState
 
 SESSION = "4001000101"
 
 
-def harness(home: Path) -> Harness:
-    return Harness(parse_config({}, "t"), home)
+def harness(home: Path) -> EmbeddedTarget:
+    return EmbeddedTarget(parse_config({}, "t"), home)
 
 
 def crm(home: Path) -> CRMState:
@@ -42,21 +43,21 @@ def test_a_row_lost_after_the_crm_create_is_found_and_adopted(
         assert result.return_message is not None
         assert result.return_message.message == "Database operation failed"
         assert list(h.call_logs()) == [] and len(crm(home).list_activities()) == 1
-        codes = [p.code for p in h.check_interfaces().reconciliation.problems]
+        codes = [p.code for p in h.check(CheckOptions()).reconciliation.problems]
         assert codes == ["unlinked-crm-log"]
 
-        dry = repair(h.pipeline(), dry_run=True)
+        dry = repair(h.pipeline(), dry_run=True).actions
         assert [(a.kind, a.thirdPartyLogId) for a in dry] == [("adopted", "act-1")]
         assert list(h.call_logs()) == []
 
-        actions = repair(h.pipeline())
+        actions = repair(h.pipeline()).actions
         assert [(a.kind, a.sessionId, a.thirdPartyLogId) for a in actions] == [
             ("adopted", SESSION, "act-1")
         ]
         (row,) = h.call_logs()
         assert (row.thirdPartyLogId, row.contactId, row.userId) == ("act-1", "ct-1", "fx-user-1")
-        assert h.check_interfaces().reconciliation.ok
-        assert repair(h.pipeline()) == []  # nothing left
+        assert h.check(CheckOptions()).reconciliation.ok
+        assert repair(h.pipeline()).actions == []  # nothing left
 
 
 def test_a_killed_process_leaves_a_claim_that_repair_resolves(home: Path) -> None:
@@ -67,10 +68,10 @@ def test_a_killed_process_leaves_a_claim_that_repair_resolves(home: Path) -> Non
         # The CRM got the create; the process died before writing its row.
         crm(home).create_activity({"contactId": "ct-2", "sessionId": SESSION, "subject": "s"})
         # The claimer (this very process) is alive and may still write its row: hands off.
-        assert [a.kind for a in repair(h.pipeline())] == ["claim-kept"]
+        assert [a.kind for a in repair(h.pipeline()).actions] == ["claim-kept"]
         assert list(h.call_logs()) == []
         # A claim older than ten minutes is abandoned: the CRM log is adopted.
-        later = repair(h.pipeline(), now=time.time() + 601)
+        later = repair(h.pipeline(), now=time.time() + 601).actions
         assert [a.kind for a in later] == ["adopted"]
         (row,) = h.call_logs()
         assert (row.extensionNumber, row.contactId) == ("101", "ct-2")
@@ -81,7 +82,7 @@ def test_an_abandoned_claim_without_a_crm_log_is_cleared(home: Path) -> None:
     with harness(home) as h:
         h.pipeline()
         h.store.begin_create("lonely")
-        actions = repair(h.pipeline(), now=time.time() + 601)
+        actions = repair(h.pipeline(), now=time.time() + 601).actions
         assert [(a.kind, a.sessionId) for a in actions] == [("claim-cleared", "lonely")]
         assert h.store.claims() == []
         assert h.log_call(
@@ -94,7 +95,7 @@ def test_two_crm_logs_for_one_session_are_reported_not_guessed(home: Path) -> No
         h.pipeline()
         for _ in range(2):
             crm(home).create_activity({"contactId": "ct-1", "sessionId": "twice"})
-        actions = repair(h.pipeline())
+        actions = repair(h.pipeline()).actions
         assert [(a.kind, a.sessionId) for a in actions] == [("reported", "twice")]
         assert actions[0].message == "2 CRM logs for one session (act-1, act-2): resolve by hand"
         assert list(h.call_logs()) == []

@@ -16,7 +16,7 @@ from appconnect.core.errors import ConnectError
 from appconnect.core.extension.call_fixtures import load_call_fixture
 from appconnect.core.serve import jwt
 from appconnect.core.serve.app import CoreServer
-from appconnect.core.targets.embedded import Harness
+from appconnect.core.targets.embedded import EmbeddedTarget
 from appconnect.core.targets.server_client import ServerClient
 from appconnect.fixtures.crm import CRMState
 
@@ -25,8 +25,8 @@ SESSION = "4001000101"
 
 
 @pytest.fixture
-def served(home: Path) -> Iterator[tuple[Harness, ServerClient]]:
-    harness = Harness(parse_config({"app_connect": {"use_cache": True}}, "t"), home)
+def served(home: Path) -> Iterator[tuple[EmbeddedTarget, ServerClient]]:
+    harness = EmbeddedTarget(parse_config({"app_connect": {"use_cache": True}}, "t"), home)
     server = CoreServer(harness, SECRET)
     api_key = harness.crm_state.api_key
     client = ServerClient(
@@ -50,7 +50,7 @@ def activities(home: Path) -> list[dict[str, object]]:
     return CRMState(home / "fixture-crm.json").list_activities()
 
 
-def test_a_call_life_over_http(served: tuple[Harness, ServerClient], home: Path) -> None:
+def test_a_call_life_over_http(served: tuple[EmbeddedTarget, ServerClient], home: Path) -> None:
     harness, client = served
     assert client.is_alive()
     implemented = client.implemented_interfaces()
@@ -83,7 +83,7 @@ def test_a_call_life_over_http(served: tuple[Harness, ServerClient], home: Path)
     assert routes[:3] == ["GET /isAlive", "GET /implementedInterfaces", "POST /apiKeyLogin"]
 
 
-def test_business_failures_are_failures(served: tuple[Harness, ServerClient]) -> None:
+def test_business_failures_are_failures(served: tuple[EmbeddedTarget, ServerClient]) -> None:
     _, client = served
     missing = client.update_call_log({"sessionId": "nope", "note": "x"})
     assert not missing.successful
@@ -97,7 +97,7 @@ def test_business_failures_are_failures(served: tuple[Harness, ServerClient]) ->
 
 
 def test_server_side_logging_uses_the_note_cache(
-    served: tuple[Harness, ServerClient], home: Path
+    served: tuple[EmbeddedTarget, ServerClient], home: Path
 ) -> None:
     _, client = served
     client.cache_note(SESSION, "typed during the call")
@@ -107,7 +107,7 @@ def test_server_side_logging_uses_the_note_cache(
 
 
 def test_jwt_minted_with_the_secret_and_refreshed_by_the_server(
-    served: tuple[Harness, ServerClient],
+    served: tuple[EmbeddedTarget, ServerClient],
 ) -> None:
     harness, _ = served
     harness.pipeline()  # the user exists
@@ -161,7 +161,7 @@ def loopback_server(tmp_path: Path) -> Iterator[tuple[str, Path, str]]:
             pass
 
     server_home = tmp_path / "server-home"
-    harness = Harness(parse_config({}, "t"), server_home)
+    harness = EmbeddedTarget(parse_config({}, "t"), server_home)
     harness.pipeline()  # a running server has its database and its CRM user already
     httpd = make_server("127.0.0.1", 0, CoreServer(harness, SECRET), handler_class=Quiet)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -260,7 +260,7 @@ def test_bundled_scenarios_through_a_server(
         f'database = "{database}"\n'
     )
     config.chmod(0o600)
-    # The server's home holds the fixture CRM it uses, so crm-edit and counts can reach it.
+    # The server's home holds the fixture CRM it uses; a server target never reads it.
     server_home = database.parent
     result = run(
         "--config", str(config), "--home", str(server_home), "--target", "server",
@@ -269,6 +269,10 @@ def test_bundled_scenarios_through_a_server(
     report = json.loads(result.stdout)
     assert result.exit_code == 0, json.dumps(report, indent=1)
     assert report["ok"] is True
+    if name == "crm-user-edits":  # no CRM user's edit through a server: skipped, with why
+        skipped = [s for s in report["steps"] if s["status"] == "skip"]
+        assert skipped[0]["kind"] == "crm-edit"
+        assert skipped[0]["message"] == "the server cannot edit a log as a CRM user would"
     routes = {call["interface"] for step in report["steps"] for call in step["calls"]}
     assert routes <= {
         "POST /apiKeyLogin", "GET /callLog", "GET /contact", "POST /contact", "POST /callLog",
@@ -298,7 +302,7 @@ def _smoke_against(
     import json
 
     server_home = tmp_path / "server-home"
-    harness = Harness(parse_config(server_config, "t"), server_home)
+    harness = EmbeddedTarget(parse_config(server_config, "t"), server_home)
     harness.pipeline()
     app: Any = CoreServer(harness, SECRET)
     httpd, url = _serve(wrap(app) if wrap else app)
@@ -330,8 +334,12 @@ def _checks(report: dict[str, Any]) -> dict[str, tuple[str, str]]:
 def test_smoke_passes_against_a_good_server(run: Callable[..., Result], tmp_path: Path) -> None:
     report = _smoke_against(run, tmp_path, {})
     assert report["exit_code"] == 0, report
-    assert report["counts"] == {"pass": 8, "fail": 0, "skip": 0}
-    assert report["leftInCrm"] == []  # cleaned up in the fixture CRM
+    assert report["counts"] == {"pass": 7, "fail": 0, "skip": 1}
+    # A server target reads CRM logs only through the server: no CRM user's edit from here.
+    skipped = {c["id"]: c["reason"] for c in report["checks"] if c["status"] == "skip"}
+    assert skipped == {"user-edit": "the server cannot edit a log as a CRM user would"}
+    # App Connect's API has no delete route: what smoke made is reported, not hidden.
+    assert report["leftInCrm"] == ["act-1", "act-2"]
 
 
 def test_smoke_fails_on_a_server_whose_connector_drops_fields(
@@ -387,5 +395,5 @@ def test_smoke_fails_on_a_server_with_wrong_shapes(
     assert report["exit_code"] == 1
     assert _checks(report)["log-call"] == (
         "fail",
-        "createCallLog returned no logId (no message); no callLogs row",
+        "createCallLog answered success without a logId; no callLogs row",
     )

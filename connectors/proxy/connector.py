@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -38,6 +39,7 @@ from appconnect.connectors.contract import (
     UpdateCallLogRequest,
     UpdateCallLogResult,
     User,
+    UserEditRequest,
     UserInfoRequest,
     UserInfoResult,
     UserListRequest,
@@ -112,6 +114,9 @@ class ProxyConnector(Connector):
         self.get_user_list = self._get_user_list if "getUserList" in operations else None
         self.list_call_logs = self._list_call_logs if "listCallLogs" in operations else None
         self.delete_call_log = self._delete_call_log if "deleteCallLog" in operations else None
+        self.edit_call_log_as_user = (
+            self._edit_call_log_as_user if "editCallLogAsUser" in operations else None
+        )
 
     def close(self) -> None:
         self._client.close()
@@ -368,9 +373,13 @@ class ProxyConnector(Connector):
         if "updateCallLog" not in self.config.operations:
             return UpdateCallLogResult(returnMessage=_message("Not supported", 2000, "warning"))
         row = request.existing_call_log
-        # App Connect renders `now` when the update carries no startTime; the harness leaves
-        # startTime/endTime undefined then, so a template cannot overwrite the start with now.
-        given_start = request.start_time is not None
+        # As App Connect: `moment(startTime)` with no startTime is *now*, so an update that
+        # carries none (an edit, a recording) renders the current time for startTime/endTime.
+        # A file that maps them overwrites the CRM's call date on every such update: that is
+        # the production behaviour, and the harness must show it, not hide it.
+        start: Any = request.start_time
+        if start is None:
+            start = datetime.now(UTC)
         self._call(
             "updateCallLog",
             {
@@ -380,12 +389,8 @@ class ProxyConnector(Connector):
                 "voicemailLink": _given(request.voicemail_link),
                 "subject": _given(request.subject),
                 "note": _given(request.note),
-                "startTime": computed.iso_utc(request.start_time) if given_start else UNDEFINED,
-                "endTime": (
-                    computed.end_time(request.start_time, request.duration)
-                    if given_start
-                    else UNDEFINED
-                ),
+                "startTime": computed.iso_utc(start),
+                "endTime": computed.end_time(start, request.duration),
                 "duration": _given(request.duration),
                 "result": _given(request.result),
                 "aiNote": _given(request.ai_note),
@@ -471,6 +476,39 @@ class ProxyConnector(Connector):
         self._call(
             "deleteCallLog",
             {"thirdPartyLogId": request.call_log_id},
+            user=request.user,
+            auth_header=request.auth_header,
+        )
+
+    def _edit_call_log_as_user(self, request: UserEditRequest) -> None:
+        """`editCallLogAsUser`: the file sends the edit with the credentials of a CRM user
+        (its own `auth`, e.g. a user's API key). `body` is the whole new body: with `append`
+        alone, the engine reads the record with getCallLog first and appends to its body."""
+        body = request.body
+        if request.append is not None and body is None:
+            if self.get_call_log is None:
+                raise CRMError("editCallLogAsUser with append needs a getCallLog operation")
+            read = self._get_call_log(
+                GetCallLogRequest(
+                    user=request.user,
+                    telephony_session_id="",
+                    call_log_id=request.call_log_id,
+                    contact_id="",
+                    auth_header=request.auth_header,
+                )
+            )
+            info = read.callLogInfo
+            body = (info.fullBody or "") if info is not None else ""
+        if request.append is not None:
+            body = (body or "") + request.append
+        self._call(
+            "editCallLogAsUser",
+            {
+                "thirdPartyLogId": request.call_log_id,
+                "subject": _given(request.subject),
+                "body": _given(body),
+                "append": _given(request.append),
+            },
             user=request.user,
             auth_header=request.auth_header,
         )

@@ -1,8 +1,9 @@
 """`appconnect connector lint`: what would make a proxy connector file fail, with JSON paths.
 
-Errors: schema errors, unknown operations and template variables, operations call logging
-needs, response mappings that point nowhere or are missing where App Connect needs them.
-Warnings: keys App Connect ignores, recommended operations, harness-only extensions.
+Errors: schema errors, unknown operations, operations call logging needs, response mappings
+that point nowhere or are missing where App Connect needs them. Warnings: keys App Connect
+ignores, recommended operations, harness-only extensions, and template variables that render
+undefined (not among the operation's inputs, or a path its value does not have).
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ _WHY_REQUIRED = {
 _WHY_RECOMMENDED = {
     "findContact": "calls are never matched to a contact",
     "getCallLog": "updates recompose from an empty body instead of the CRM's",
+}
+_HARNESS_USE = {
+    "listCallLogs": "check-interfaces lists the CRM's logs with it",
+    "deleteCallLog": "smoke and --probe-writes delete what they created with it",
+    "editCallLogAsUser": "crm-edit steps and smoke's user-edit edit as a CRM user with it",
 }
 #: Roots a response path may start at (getUserInfo also sees its inputs).
 _RESPONSE_ROOTS = ("body",)
@@ -115,6 +121,13 @@ def _operations(config: ProxyConfig) -> Iterator[Finding]:
     for name in RECOMMENDED:
         if name not in config.operations:
             yield Finding("$.operations", f"no {name}: {_WHY_RECOMMENDED[name]}", "warning")
+    for name in HARNESS_OPERATIONS:
+        if name in config.operations:
+            yield Finding(
+                f"$.operations{json_key(name)}",
+                f"{name} is a harness extension ({_HARNESS_USE[name]}); App Connect ignores it",
+                "warning",
+            )
 
 
 # --- templates -----------------------------------------------------------------------------
@@ -147,13 +160,15 @@ def _templates(config: ProxyConfig) -> Iterator[Finding]:
             if name == "updateCallLog" and expr.split(".")[0] in ("startTime", "endTime"):
                 yield Finding(
                     where,
-                    f"'{expr}' in updateCallLog: App Connect renders the current time when the "
-                    "update carries no startTime (the harness leaves it undefined)",
+                    f"'{expr}' in updateCallLog: an update that carries no startTime (an edit, "
+                    "a recording) renders the current time, so this overwrites the call's date",
                     "warning",
                 )
 
 
 def _variable(expr: str, where: str, tree: dict[str, Any], scope: str) -> Iterator[Finding]:
+    """Warnings, never errors: App Connect renders an unknown name as empty (undefined in a
+    body drops the key), so a file that uses one still works there, minus that value."""
     parts = expr.split(".")
     level: dict[str, Any] | None = tree
     for depth, part in enumerate(parts):
@@ -162,7 +177,17 @@ def _variable(expr: str, where: str, tree: dict[str, Any], scope: str) -> Iterat
         if part not in level:
             name = ".".join(parts[: depth + 1])
             known = ", ".join(sorted(level))
-            yield Finding(where, f"unknown template variable '{name}' in {scope} (known: {known})")
+            if depth == 0:
+                problem = (
+                    f"template variable '{name}' is not among the inputs of {scope}: App "
+                    f"Connect renders it empty and drops the field (known: {known})"
+                )
+            else:
+                problem = (
+                    f"'{expr}' renders undefined in {scope}: '{parts[depth - 1]}' has no "
+                    f"'{part}', so the field is dropped (known: {known})"
+                )
+            yield Finding(where, problem, "warning")
             return
         if depth == 0 and part in HARNESS_VARIABLES:
             yield Finding(

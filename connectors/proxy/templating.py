@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 # One `undefined` for the whole harness: the composer's, so values pass between them.
-from appconnect.core.compose.js import UNDEFINED
+from appconnect.connectors.js import UNDEFINED
 
 __all__ = [
     "UNDEFINED",

@@ -34,6 +34,7 @@ from appconnect.connectors.contract import (
 from appconnect.connectors.errors import CRMError
 from appconnect.core.checks.reconcile import PROBE_SESSION_PREFIX, RateLimiter
 from appconnect.core.flows.pipeline import Pipeline
+from appconnect.core.flows.requests import get_call_log_request
 
 #: The fixture CRM's first seeded contact; any number works, a no-match is a valid answer.
 DEFAULT_PROBE_NUMBER = "+16505550101"
@@ -295,14 +296,7 @@ def _probe_reads(
         if last_row is None:
             prober.skipped["getCallLog"] = "no callLogs row to read back"
         else:
-            request_gc = GetCallLogRequest(
-                user=user,
-                telephony_session_id=last_row.id,
-                call_log_id=last_row.thirdPartyLogId,
-                contact_id=last_row.contactId,
-                auth_header=header,
-            )
-            _probe_get_call_log(prober, request_gc)
+            _probe_get_call_log(prober, get_call_log_request(last_row, user, header))
     if connector.get_user_list is not None:
         request_ul = UserListRequest(user=user, auth_header=header)
         prober.run("getUserList", connector.get_user_list, (request_ul,), _USER_LIST)
@@ -411,12 +405,31 @@ _UPDATE_CALL_LOG = _adapter(UpdateCallLogShape)
 
 
 def raw(result: Any) -> Any:
-    """What the connector returned, as plain data: only the fields it actually set."""
+    """What the connector returned, as plain data: the fields it set, plus the contract
+    models' own non-null defaults (`ReturnMessage(message=...)` does carry `messageType` and
+    `ttl`: the docs write it that way). A field left at a `None` default stays absent, so a
+    required value the connector never gave (`logId`, `callLogInfo.note`) is still caught."""
     if isinstance(result, BaseModel):
-        return result.model_dump(exclude_unset=True, warnings=False)
+        return _set_or_defaulted(result)
     if isinstance(result, list | tuple):
         return [raw(item) for item in result]
+    if isinstance(result, dict):
+        return {key: raw(value) for key, value in result.items()}
     return result
+
+
+def _set_or_defaulted(model: BaseModel) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    fields = type(model).model_fields
+    for name in model.model_fields_set | set(model.model_extra or {}):
+        data[name] = raw(getattr(model, name))
+    for name, info in fields.items():
+        if name in data or info.is_required():
+            continue
+        default = info.get_default(call_default_factory=True)
+        if default is not None:
+            data[name] = raw(getattr(model, name))
+    return data
 
 
 def violations(interface: str, exc: ValidationError, *, secret: bool = False) -> list[Violation]:

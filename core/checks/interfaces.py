@@ -22,9 +22,11 @@ from appconnect.core.checks.reconcile import (
     BODY_UNVERIFIABLE,
     CONNECTOR_ERROR,
     CONTACT_MISMATCH,
+    CONTRACT_VIOLATION,
     CRM_UNREADABLE,
     DUPLICATE_CRM_LOGS,
     DUPLICATE_ROWS,
+    NOT_FOUND_BY_SERVER,
     ORPHANED_ROW,
     UNLINKED_CRM_LOG,
     UNVERIFIABLE,
@@ -40,7 +42,7 @@ from appconnect.core.errors import BadInput
 from appconnect.core.flows.pipeline import Pipeline
 
 if TYPE_CHECKING:
-    from appconnect.core.targets.embedded import Harness
+    from appconnect.core.targets.embedded import EmbeddedTarget
 
 __all__ = [
     "NOTE_CODES",
@@ -60,12 +62,14 @@ PROBLEM_CODES = (
     CRM_UNREADABLE,
     UNVERIFIABLE,
     CONNECTOR_ERROR,
+    CONTRACT_VIOLATION,
     CONTACT_MISMATCH,
     USER_MISMATCH,
     DUPLICATE_ROWS,
     DUPLICATE_CRM_LOGS,
     UNLINKED_CRM_LOG,
     BODY_OVERWRITTEN,
+    NOT_FOUND_BY_SERVER,
 )
 NOTE_CODES = (BODY_EDITED_BY_USER, BODY_UNVERIFIABLE)
 
@@ -114,21 +118,27 @@ class CheckReport:
 
 
 def run_checks(
-    harness: Harness, options: CheckOptions = CheckOptions(), *, progress: Progress | None = None
+    target: EmbeddedTarget,
+    options: CheckOptions = CheckOptions(),
+    *,
+    progress: Progress | None = None,
 ) -> CheckReport:
-    """Validate the options before connecting (bad input must not touch the CRM), then check."""
-    validate_options(options, harness.platform)
+    """Validate the options before connecting (bad input must not touch the CRM), then check.
+    A `--probe-writes` log is deleted through the target's CRM access (the fixture CRM, or
+    the connector's deleteCallLog)."""
+    validate_options(options, target.platform)
     if options.manifest is not None:
         load_manifest(options.manifest)  # fail fast on a missing or broken file
     probe = options.probe
-    if (
-        probe.cleanup is None
-        and harness.embedded_crm
-        and harness.config.connector.name == "fixture"
-    ):
-        state = harness.crm_state
-        probe = replace(probe, cleanup=lambda log_id: state.delete_activity(log_id, by="api"))
-    return check_interfaces(harness.pipeline(), replace(options, probe=probe), progress=progress)
+    if probe.cleanup is None:
+        crm = target.crm
+
+        def cleanup(log_id: str) -> None:
+            if not crm.delete(log_id):
+                raise LookupError(f"{crm.description} cannot delete {log_id}")
+
+        probe = replace(probe, cleanup=cleanup)
+    return check_interfaces(target.pipeline(), replace(options, probe=probe), progress=progress)
 
 
 def check_interfaces(

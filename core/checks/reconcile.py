@@ -37,10 +37,13 @@ CONTACT_MISMATCH = "contact-mismatch"
 USER_MISMATCH = "user-mismatch"
 UNVERIFIABLE = "unverifiable"
 CONNECTOR_ERROR = "connector-error"
+CONTRACT_VIOLATION = "contract-violation"
 DUPLICATE_ROWS = "duplicate-rows"
 DUPLICATE_CRM_LOGS = "duplicate-crm-logs"
 UNLINKED_CRM_LOG = "unlinked-crm-log"
 BODY_OVERWRITTEN = "body-overwritten"
+#: Against a server: its GET /callLog does not match a row of its own callLogs.
+NOT_FOUND_BY_SERVER = "not-found-by-server"
 # Note codes: reported, never a failure.
 BODY_EDITED_BY_USER = "body-edited-by-user"
 BODY_UNVERIFIABLE = "body-unverifiable"
@@ -284,9 +287,33 @@ def _read(row: CallLogRecord, call: Callable[[], Any]) -> _Fetched:
                 f"getCallLog returned {type(result).__name__}, not a GetCallLogResult",
             )
         )
+    shape_problem = _shape_problem(result)
+    if shape_problem:
+        # The record may well exist: the connector's answer is what is wrong, so say that
+        # rather than "no longer exists" (issue 13 item 7).
+        return _Fetched(problem=_problem(row, CONTRACT_VIOLATION, f"getCallLog {shape_problem}"))
     if result.callLogInfo is None:
         return _Fetched(problem=_problem(row, ORPHANED_ROW, f"CRM log {log_id} no longer exists"))
     return _Fetched(info=result.callLogInfo)
+
+
+def _shape_problem(result: GetCallLogResult) -> str:
+    """Why a getCallLog answer breaks the contract, or "" when its shape is right.
+
+    `callLogInfo: null` set on purpose is how a connector says "gone"; one never set (the
+    answer carries other keys) or one with none of subject/note/fullBody is a wrong shape."""
+    if "callLogInfo" not in result.model_fields_set:
+        others = sorted((result.model_extra or {}).keys())
+        got = f"keys {', '.join(others)}" if others else "no keys"
+        return f"returned no callLogInfo ({got}); the contract wants callLogInfo.fullBody"
+    info = result.callLogInfo
+    if info is None:
+        return ""
+    if info.subject is None and info.note is None and info.fullBody is None:
+        others = sorted((info.model_extra or {}).keys())
+        got = f" (it has {', '.join(others)})" if others else ""
+        return f"returned callLogInfo without subject, note or fullBody{got}"
+    return ""
 
 
 def compare_row(

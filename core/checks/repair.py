@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from appconnect.connectors.contract import CallLogRecord, CRMCallLog, ListCallLogsRequest
@@ -36,13 +36,31 @@ class RepairAction:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class RepairReport:
+    dry_run: bool
+    actions: list[RepairAction]
+
+    @property
+    def reported(self) -> list[RepairAction]:
+        return [a for a in self.actions if a.kind == "reported"]
+
+    @property
+    def ok(self) -> bool:
+        """Nothing is left to resolve by hand."""
+        return not self.reported
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"dryRun": self.dry_run, "ok": self.ok, "actions": [asdict(a) for a in self.actions]}
+
+
 def repair(
     pipeline: Pipeline,
     *,
     dry_run: bool = False,
     stale_after: float = STALE_CLAIM_SECONDS,
     now: float | None = None,
-) -> list[RepairAction]:
+) -> RepairReport:
     lister, user = pipeline.connector.list_call_logs, pipeline.user
     if lister is None or user is None:
         raise ConfigError(
@@ -56,53 +74,70 @@ def repair(
     for log in logs:
         if log.sessionId:
             by_session[log.sessionId].append(log)
-    linked = {row.thirdPartyLogId for row in pipeline.store.iter_call_logs()}
     claims = {claim["sessionId"]: claim for claim in pipeline.store.claims()}
     moment = time.time() if now is None else now
     actions: list[RepairAction] = []
-    live: set[str] = set()
+    live = _settle_claims(pipeline, claims, by_session, actions, dry_run, moment, stale_after)
+    linked = {row.thirdPartyLogId for row in pipeline.store.iter_call_logs()}
+    for session_id, session_logs in sorted(by_session.items()):
+        unlinked = [log for log in session_logs if log.id not in linked]
+        if unlinked and session_id not in live:
+            claim = claims.get(session_id)
+            actions.append(_adopt_unlinked(pipeline, session_logs, unlinked, claim, dry_run))
+    return RepairReport(dry_run, actions)
 
+
+def _settle_claims(
+    pipeline: Pipeline,
+    claims: dict[str, dict[str, Any]],
+    by_session: dict[str, list[CRMCallLog]],
+    actions: list[RepairAction],
+    dry_run: bool,
+    now: float,
+    stale_after: float,
+) -> set[str]:
+    """Keep live claims, clear abandoned ones with no CRM log; the sessions still live."""
+    live: set[str] = set()
     for session_id, claim in claims.items():
-        if _claim_is_live(claim, moment, stale_after):
+        if _claim_is_live(claim, now, stale_after):
             live.add(session_id)  # its process will write the row itself: hands off
             actions.append(
                 RepairAction("claim-kept", session_id, "", "still being logged by a live process")
             )
             continue
-        if not by_session.get(session_id) and not dry_run:
+        if by_session.get(session_id):
+            continue  # the CRM log is adopted below, which also removes the claim
+        if not dry_run:
             pipeline.store.release_claim(
                 session_id,
                 extension_number=claim["extensionNumber"],
                 hashed_extension_id=claim["hashedExtensionId"],
             )
-        if not by_session.get(session_id):
-            actions.append(RepairAction("claim-cleared", session_id, "", "no CRM log was created"))
+        actions.append(RepairAction("claim-cleared", session_id, "", "no CRM log was created"))
+    return live
 
-    for session_id, session_logs in sorted(by_session.items()):
-        unlinked = [log for log in session_logs if log.id not in linked]
-        if not unlinked or session_id in live:
-            continue
-        if len(session_logs) > 1:
-            ids = ", ".join(log.id for log in session_logs)
-            actions.append(
-                RepairAction(
-                    "reported", session_id, unlinked[0].id,
-                    f"{len(session_logs)} CRM logs for one session ({ids}): resolve by hand",
-                )
-            )  # fmt: skip
-            continue
-        (log,) = unlinked
-        if pipeline.store.find_call_log(session_id) is not None:
-            actions.append(
-                RepairAction(
-                    "reported", session_id, log.id, "a row for this session points elsewhere"
-                )
-            )
-            continue
-        if not dry_run:
-            _adopt(pipeline, log, claims.get(session_id), user.id)
-        actions.append(RepairAction("adopted", session_id, log.id, "CRM log adopted into callLogs"))
-    return actions
+
+def _adopt_unlinked(
+    pipeline: Pipeline,
+    session_logs: list[CRMCallLog],
+    unlinked: list[CRMCallLog],
+    claim: dict[str, Any] | None,
+    dry_run: bool,
+) -> RepairAction:
+    """Adopt a session's one unlinked CRM log, or report why it cannot be."""
+    session_id = unlinked[0].sessionId or ""
+    if len(session_logs) > 1:
+        ids = ", ".join(log.id for log in session_logs)
+        message = f"{len(session_logs)} CRM logs for one session ({ids}): resolve by hand"
+        return RepairAction("reported", session_id, unlinked[0].id, message)
+    (log,) = unlinked
+    if pipeline.store.find_call_log(session_id) is not None:
+        message = "a row for this session points elsewhere"
+        return RepairAction("reported", session_id, log.id, message)
+    if not dry_run:
+        assert pipeline.user is not None
+        _adopt(pipeline, log, claim, pipeline.user.id)
+    return RepairAction("adopted", session_id, log.id, "CRM log adopted into callLogs")
 
 
 def _claim_is_live(claim: dict[str, Any], now: float, stale_after: float) -> bool:

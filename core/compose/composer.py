@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
-from appconnect.core.compose import js
+from appconnect.connectors import js
 from appconnect.core.compose.dates import DEFAULT_LOG_DATE_FORMAT, format_start_time
 
 __all__ = ["LOG_FORMATS", "compose_call_log", "format_duration", "is_composable"]

@@ -16,7 +16,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from appconnect.core.compose import js
+from appconnect.connectors import js
 
 DEFAULT_LOG_DATE_FORMAT = "YYYY-MM-DD hh:mm:ss A"
 INVALID_DATE = "Invalid date"

@@ -12,7 +12,9 @@ httpx client the connector uses, so faults and the in-process fixture CRM apply 
 
 from __future__ import annotations
 
+import base64
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -82,10 +84,17 @@ class InvalidGrant(Exception):
     """The token endpoint answered invalid_grant."""
 
 
+def client_auth_header(info: OAuthInfo) -> str:
+    """The client authentication App Connect's client-oauth2 sends to the token endpoint:
+    `Basic base64(clientId:clientSecret)`, the credentials not URL-encoded, not in the form."""
+    pair = f"{info.clientId}:{info.clientSecret}".encode()
+    return "Basic " + base64.b64encode(pair).decode("ascii")
+
+
 def token_request(client: httpx.Client, info: OAuthInfo, form: dict[str, str]) -> dict[str, Any]:
-    data = {**form, "client_id": info.clientId, "client_secret": info.clientSecret}
+    headers = {"Authorization": client_auth_header(info), "Accept": "application/json"}
     try:
-        response = client.post(info.accessTokenUri, data=data)
+        response = client.post(info.accessTokenUri, data=form, headers=headers)
     except httpx.HTTPError as exc:
         raise CRMError.from_transport(exc, "POST token") from exc
     try:
@@ -103,9 +112,27 @@ def token_request(client: httpx.Client, info: OAuthInfo, form: dict[str, str]) -
     return body
 
 
-def authorize(client: httpx.Client, connector: Connector) -> tuple[str, str, str]:
-    """The authorization-code step, where the CRM approves without a browser (the fixture
-    CRM does): (access token, refresh token, expiry)."""
+@dataclass(frozen=True, slots=True)
+class GivenTokens:
+    """Tokens obtained outside the harness (config or environment), for CRMs whose sign-in
+    needs a browser. Either token may be missing: a refresh token alone is exchanged at once."""
+
+    access_token: str = ""
+    refresh_token: str = ""
+    #: ISO 8601; empty means unknown: App Connect then never refreshes (a null tokenExpiry).
+    token_expiry: str = ""
+
+
+def authorize(
+    client: httpx.Client, connector: Connector, given: GivenTokens | None = None
+) -> tuple[str, str, str]:
+    """The first tokens of the CRM user: (access token, refresh token, expiry).
+
+    Given tokens win (from then on App Connect's rules refresh them); otherwise the
+    authorization-code step, where the CRM approves without a browser (the fixture CRM does).
+    """
+    if given is not None and (given.access_token or given.refresh_token):
+        return _from_given(client, connector, given)
     info = _oauth_info(connector)
     if not info.authorizationUri:
         raise CRMError("the connector's OAuth info has no authorizationUri to sign in with")
@@ -130,6 +157,26 @@ def authorize(client: httpx.Client, connector: Connector) -> tuple[str, str, str
     )
     expiry = expiry_after(float(tokens.get("expires_in") or 3600))
     return tokens["access_token"], tokens.get("refresh_token", ""), expiry
+
+
+def _from_given(
+    client: httpx.Client, connector: Connector, given: GivenTokens
+) -> tuple[str, str, str]:
+    if given.token_expiry and parse_expiry(given.token_expiry) is None:
+        raise CRMError(f"the given token expiry is not an ISO 8601 time: {given.token_expiry!r}")
+    if given.access_token:
+        return given.access_token, given.refresh_token, given.token_expiry
+    # Only a refresh token: exchange it now, as App Connect would at the first request.
+    try:
+        tokens = token_request(
+            client,
+            _oauth_info(connector),
+            {"grant_type": "refresh_token", "refresh_token": given.refresh_token},
+        )
+    except InvalidGrant as exc:
+        raise CRMError(f"the given refresh token was refused: {exc}") from None
+    expiry = expiry_after(float(tokens.get("expires_in") or 3600))
+    return tokens["access_token"], tokens.get("refresh_token") or given.refresh_token, expiry
 
 
 def _oauth_info(connector: Connector) -> OAuthInfo:

@@ -1,9 +1,9 @@
-"""Bounded retries of CRM calls, honouring Retry-After.
+"""Bounded retries of CRM calls, honouring Retry-After: the one retry loop of the harness.
 
 Only failures that may pass are retried: rate limits (429), server errors (5xx) and lost
-connections. A create is special: when its outcome is unknown (no answer, or a 5xx after the
-CRM had the request) the flow looks for the log first instead of retrying blindly, so a retry
-never makes a second CRM activity (see flows.create_call_log).
+connections. A write whose outcome is unknown (no answer, or a 5xx after the CRM had the
+request) is not simply repeated: `look_first` asks the CRM whether the write happened, and a
+found result ends the loop, so a retry never makes a second CRM record (see flows.create).
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from appconnect.connectors.errors import CRMError
 
 T = TypeVar("T")
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+#: (could the CRM be asked, what it holds for this write or None).
+LookFirst = Callable[[], tuple[bool, Any]]
 
 
 @dataclass(frozen=True)
@@ -41,14 +44,33 @@ class RetryPolicy:
 NO_RETRY = RetryPolicy(attempts=1)
 
 
-def retrying(policy: RetryPolicy, fn: Callable[..., T], *args: Any) -> T:
-    """Call `fn`, retrying retryable CRM failures by `policy` (for calls outside a flow)."""
+def retrying(
+    policy: RetryPolicy,
+    fn: Callable[..., T],
+    *args: Any,
+    safe_to_retry: Callable[[CRMError], bool] | None = None,
+    look_first: LookFirst | None = None,
+) -> T:
+    """Call `fn`, retrying retryable CRM failures by `policy`.
+
+    `safe_to_retry` can veto a retry (a contact create whose outcome is unknown is never
+    repeated). `look_first` runs when an outcome is unknown: a result it finds is returned;
+    if it could not look, the failure stands (repeating blindly could duplicate).
+    """
     attempt = 1
     while True:
         try:
             return fn(*args)
         except CRMError as exc:
+            if exc.outcome_unknown and look_first is not None:
+                checked, found = look_first()
+                if found is not None:
+                    return found  # type: ignore[no-any-return]
+                if not checked:
+                    raise
             if attempt >= policy.attempts or not policy.retryable(exc):
+                raise
+            if safe_to_retry is not None and not safe_to_retry(exc):
                 raise
             policy.sleep(policy.delay(exc, attempt))
             attempt += 1

@@ -269,9 +269,9 @@ def _work_in_pool(job: _Job) -> WorkerResult:
 
 def _work(job: _Job, tick: Callable[[int], None]) -> WorkerResult:
     """One worker: its own harness (in-memory store), N lifecycles, then its reconciliation."""
-    from appconnect.core.targets.embedded import Harness
+    from appconnect.core.targets.embedded import EmbeddedTarget
+    from appconnect.core.targets.fixture_crm import CRMState, FixtureCRM
     from appconnect.core.transports.faults import FaultPlan
-    from appconnect.fixtures.crm import CRMState, FixtureCRM
 
     result = WorkerResult()
     state = CRMState(None) if job.transport == "inprocess" else None
@@ -281,7 +281,7 @@ def _work(job: _Job, tick: Callable[[int], None]) -> WorkerResult:
     timing = TimingTransport(inner)
     config = scenario_config(job.config, job.scenario.settings)
     faults = FaultPlan(rate=job.fault_rate, seed=job.worker)  # seeded: a run can be repeated
-    harness = Harness(
+    harness = EmbeddedTarget(
         config, Path(job.home), sandbox=True, transport=timing, crm_state=state, faults=faults
     )
     with harness:
@@ -427,7 +427,7 @@ class _LoopbackServer:
         return cls(process, f"http://127.0.0.1:{port}", api_key)
 
     def activities(self) -> list[tuple[str, str, int]]:
-        from appconnect.fixtures.crm import basic_auth_header
+        from appconnect.core.targets.fixture_crm import basic_auth_header
 
         with httpx.Client(base_url=self.url, timeout=60) as client:
             response = client.get(
@@ -442,7 +442,7 @@ class _LoopbackServer:
 
 
 def _serve_child(conn: Any) -> None:
-    from appconnect.fixtures.crm import CRMState, make_server
+    from appconnect.core.targets.fixture_crm import CRMState, make_server
 
     state = CRMState(None)
     server, port = make_server(state, host="127.0.0.1", port=0)

@@ -1,5 +1,5 @@
 """Our core as an App Connect server: the call-logging routes of `@app-connect/core` (ref §3,
-§8) as a WSGI app over one `Harness`, with App Connect's JWT scheme.
+§8) as a WSGI app over one `EmbeddedTarget`, with App Connect's JWT scheme.
 
 It lets the server client (core/targets/server_client.py) be tested without Node, and
 lets any App Connect client drive the Python core. Business failures are HTTP 200 with
@@ -27,17 +27,17 @@ from appconnect.connectors.contract import (
 from appconnect.connectors.errors import CRMError
 from appconnect.core.errors import HarnessError, UnknownSession
 from appconnect.core.extension.call_fixtures import CallFixture
-from appconnect.core.flows.errormap import api_error_message
-from appconnect.core.flows.identity import Identity
-from appconnect.core.flows.pipeline import (
+from appconnect.core.flows import (
     FlowResult,
     create_call_log,
     get_call_logs,
     update_call_log,
     upsert_call_disposition,
 )
+from appconnect.core.flows.errormap import api_error_message
+from appconnect.core.flows.identity import Identity
 from appconnect.core.serve import jwt
-from appconnect.core.targets.embedded import Harness
+from appconnect.core.targets.embedded import EmbeddedTarget
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -55,7 +55,7 @@ class _Refused(Exception):
 class CoreServer:
     """`CoreServer(harness, secret)` is the WSGI app; `secret` is APP_SERVER_SECRET_KEY."""
 
-    def __init__(self, harness: Harness, secret: str) -> None:
+    def __init__(self, harness: EmbeddedTarget, secret: str) -> None:
         self.harness = harness
         self.secret = secret
         self._lock = threading.Lock()

@@ -1,33 +1,24 @@
-"""The harness: config + store + connector + CRM, opened once per command or test.
+"""The embedded target: App Connect's core run in-process over this home's store, with the
+configured connector and CRM (the bundled fixture CRM unless `crm.url` names another).
 
-This is the one pipeline the CLI, the tests and CI share. It plays both sides of App Connect:
-its client (resolving the contact, building the request bodies the extension sends) and its
-core (the flows in `flows.py`).
+It plays both sides of App Connect: its extension (contact matching and the request bodies,
+core/extension/) and its core (the flows, core/flows/).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
+from functools import cached_property
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from appconnect.connectors.contract import (
-    CallLogInfo,
     CallLogRecord,
     Connector,
-    CreateContactRequest,
-    CRMCallLog,
-    DeleteCallLogRequest,
-    FindContactRequest,
-    GetCallLogRequest,
-    ListCallLogsRequest,
     User,
-    UserInfoRequest,
     UserListRequest,
     implemented_interfaces,
 )
@@ -35,32 +26,42 @@ from appconnect.connectors.errors import CRMError
 from appconnect.connectors.registry import ConnectorNotFound, build_connector
 from appconnect.core.compose.composer import is_composable
 from appconnect.core.config import HarnessConfig, load_config
-from appconnect.core.errors import BadInput, ConfigError, ConnectError
-from appconnect.core.extension.client_side import LogCallOutcome, LogsCalls
-from appconnect.core.flows.auth import auth_header
-from appconnect.core.flows.errormap import api_error_message
-from appconnect.core.flows.identity import Identity, resolve_identity
-from appconnect.core.flows.oauth import authorize as oauth_authorize
-from appconnect.core.flows.oauth import fresh_user
-from appconnect.core.flows.pipeline import (
+from appconnect.core.errors import ConfigError, ConnectError
+from appconnect.core.extension.contact import Contact, match_contact
+from appconnect.core.extension.requests import LogCallOutcome
+from appconnect.core.flows import (
     FlowResult,
     Pipeline,
     create_call_log,
     update_call_log,
     upsert_call_disposition,
 )
+from appconnect.core.flows.auth import auth_header
+from appconnect.core.flows.errormap import api_error_message
+from appconnect.core.flows.identity import Identity, resolve_identity
+from appconnect.core.flows.oauth import fresh_user
 from appconnect.core.flows.plugins import load_plugins
-from appconnect.core.flows.retry import RetryPolicy, retrying
+from appconnect.core.flows.retry import RetryPolicy
 from appconnect.core.flows.trace import InterfaceCall
 from appconnect.core.flows.user_mapping import match_users
-from appconnect.core.home import db_path, fixture_crm_path, harness_home
+from appconnect.core.home import db_path, harness_home
 from appconnect.core.store.db import Store
+from appconnect.core.targets.base import Capabilities, Target
+from appconnect.core.targets.crm_access import ConnectorCrmAccess, CrmAccess
+from appconnect.core.targets.fixture_crm import (
+    CRMState,
+    FixtureCrmAccess,
+    fixture_crm_state,
+    fixture_oauth_client,
+    fixture_transport,
+)
+from appconnect.core.targets.login import Login
 from appconnect.core.transports.faults import FaultPlan, FaultSpecError, FaultTransport
-from appconnect.fixtures.crm import CRMState, FixtureCRM
-from appconnect.fixtures.crm.oauth import OAuthServer
 
 if TYPE_CHECKING:
-    from appconnect.core.checks.interfaces import CheckReport
+    from appconnect.core.checks.interfaces import CheckOptions, CheckReport
+    from appconnect.core.checks.reconcile import Progress
+    from appconnect.core.checks.repair import RepairReport
 
 EMBEDDED_CRM_URL = "http://fixture-crm.embedded"
 
@@ -74,8 +75,10 @@ def fault_plan(config: HarnessConfig) -> FaultPlan:
         raise ConfigError(str(exc), "faults.rules") from None
 
 
-class Harness(LogsCalls):
-    """Open with `Harness.open()`; use as a context manager so the store and client close."""
+class EmbeddedTarget(Target):
+    """Use as a context manager so the store and the connector's client close."""
+
+    kind = "embedded"
 
     def __init__(
         self,
@@ -89,8 +92,8 @@ class Harness(LogsCalls):
         faults: FaultPlan | None = None,
     ) -> None:
         self.config = config
-        #: Faults injected in front of the CRM: the config's, plus what scenario steps add.
-        self.faults = faults or fault_plan(config)
+        #: Faults injected under the connector: the config's, plus what scenario steps add.
+        self._faults = faults or fault_plan(config)
         self.home = home
         self.config_path = config_path
         self._transport = transport
@@ -99,7 +102,7 @@ class Harness(LogsCalls):
         self.sandbox = sandbox
         self._store: Store | None = None
         self._connector: Connector | None = None
-        #: A given fixture CRM state (benchmarks share one between harnesses).
+        #: A given fixture CRM state (benchmarks share one between targets).
         self._crm_state: CRMState | None = crm_state
         self._pipeline: Pipeline | None = None
         self._client: httpx.Client | None = None
@@ -112,26 +115,11 @@ class Harness(LogsCalls):
         home: Path | None = None,
         transport: httpx.BaseTransport | None = None,
         sandbox: bool = False,
-    ) -> Harness:
+    ) -> EmbeddedTarget:
         config, found = load_config(config_path)
         return cls(
-            config,
-            home or harness_home(),
-            config_path=found,
-            transport=transport,
-            sandbox=sandbox,
+            config, home or harness_home(), config_path=found, transport=transport, sandbox=sandbox
         )
-
-    def __enter__(self) -> Harness:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         if self._connector is not None:
@@ -140,6 +128,22 @@ class Harness(LogsCalls):
             self._store.close()
 
     # --- parts, built on first use so read-only commands stay cheap ----------------------
+
+    @property
+    def capabilities(self) -> Capabilities:  # type: ignore[override]
+        return Capabilities(
+            interface_trace=True,
+            faults=True,
+            crm_user_edit=self.crm.can_edit_as_user,
+            repair=not self.sandbox,
+            user_mapping=True,
+            user_settings=True,
+            contract_checks=True,
+        )
+
+    @property
+    def faults(self) -> FaultPlan:
+        return self._faults
 
     @property
     def embedded_crm(self) -> bool:
@@ -154,8 +158,8 @@ class Harness(LogsCalls):
 
     @property
     def fixture_crm_reachable(self) -> bool:
-        """Can the harness act on the CRM directly, as a CRM user would? Yes for the fixture
-        CRM: embedded, or served from this home to the built-in connector."""
+        """Can the harness read and edit the CRM itself? Yes for the fixture CRM: embedded,
+        or served from this home to the built-in connector."""
         return self.embedded_crm or self.config.connector.name == "fixture"
 
     @property
@@ -174,8 +178,15 @@ class Harness(LogsCalls):
         a fresh in-memory one for an embedded sandbox."""
         if self._crm_state is None:
             in_memory = self.sandbox and self.embedded_crm
-            self._crm_state = CRMState(None if in_memory else fixture_crm_path(self.home))
+            self._crm_state = fixture_crm_state(None if in_memory else self.home)
         return self._crm_state
+
+    @cached_property
+    def crm(self) -> CrmAccess:
+        if self.fixture_crm_reachable:
+            in_memory = self.sandbox and self.embedded_crm
+            return FixtureCrmAccess(self.crm_state, deletes=not in_memory)
+        return ConnectorCrmAccess(lambda: self.connector, lambda: self.pipeline().user)
 
     @property
     def connector(self) -> Connector:
@@ -184,17 +195,14 @@ class Harness(LogsCalls):
         return self._connector
 
     def _build_connector(self) -> Connector:
-        name = self.config.connector.name
         transport = self._transport
         if transport is None:
             transport = (
-                httpx.WSGITransport(app=FixtureCRM(self.crm_state))
-                if self.embedded_crm
-                else httpx.HTTPTransport()
+                fixture_transport(self.crm_state) if self.embedded_crm else httpx.HTTPTransport()
             )
         client = httpx.Client(
             base_url=self.crm_url,
-            transport=FaultTransport(transport, self.faults),
+            transport=FaultTransport(transport, self._faults),
             timeout=self.config.crm.timeout,
         )
         self._client = client  # core's own requests (the OAuth token endpoint) go here too
@@ -203,7 +211,10 @@ class Harness(LogsCalls):
             options["oauth_client"] = self._oauth_client()
         try:
             return build_connector(
-                name, client, log_format=self.config.connector.log_format, options=options
+                self.config.connector.name,
+                client,
+                log_format=self.config.connector.log_format,
+                options=options,
             )
         except ConnectorNotFound as exc:
             client.close()
@@ -221,10 +232,28 @@ class Harness(LogsCalls):
         if configured is not None:
             return configured
         if self.fixture_crm_reachable:
-            client = OAuthServer(self.crm_state).client()  # the fixture CRM's registered client
-            return client["clientId"], client["clientSecret"]
+            return fixture_oauth_client(self.crm_state)
         raise ConfigError(
             "OAuth needs crm.oauth_client_id and crm.oauth_client_secret(_env)", "crm"
+        )
+
+    @property
+    def pipeline_retry(self) -> RetryPolicy:
+        retries = self.config.retries
+        return RetryPolicy(
+            attempts=retries.attempts, base_delay=retries.base_delay, max_delay=retries.max_delay
+        )
+
+    def _login(self) -> Login:
+        return Login(
+            self.config,
+            self.store,
+            self.connector,
+            lambda: self.client,
+            self.platform,
+            self.crm_url,
+            self.pipeline_retry,
+            self._api_key,
         )
 
     def pipeline(self) -> Pipeline:
@@ -240,21 +269,10 @@ class Harness(LogsCalls):
                 retry=self.pipeline_retry,
             )
             if self.connector.get_auth_type() == "oauth":
-                connector, store = self.connector, self.store
-                client = self.client
+                connector, store, client = self.connector, self.store, self.client
                 self._pipeline.authorizer = lambda user: fresh_user(connector, store, client, user)
-            self._pipeline.user = self._connect_user()
+            self._pipeline.user = self._login().connect_user()
         return self._pipeline
-
-    @property
-    def pipeline_retry(self) -> RetryPolicy:
-        retries = self.config.retries
-        return RetryPolicy(
-            attempts=retries.attempts, base_delay=retries.base_delay, max_delay=retries.max_delay
-        )
-
-    #: The trace holds the connector's interface calls themselves.
-    sees_interface_calls = True
 
     @property
     def calls(self) -> list[InterfaceCall]:
@@ -270,83 +288,30 @@ class Harness(LogsCalls):
         key = self.config.crm.resolved_api_key()
         if key:
             return key
-        if self.config.crm.url is None or self.config.connector.name == "fixture":
+        if self.fixture_crm_reachable:
             # The fixture CRM in this home, embedded or served: its seeded key.
             return self.crm_state.api_key
         raise ConfigError("no CRM credential: set crm.api_key_env or crm.api_key", "crm")
 
-    def _connect_user(self) -> User:
-        """App Connect's login: an existing connected user, or getUserInfo with the credential
-        (API key; or OAuth tokens from the authorization-code step)."""
-        store, platform = self.store, self.platform
-        user = store.get_user(self.config.user.id) if self.config.user.id else None
-        if user is None:
-            user = store.latest_user(platform)
-        if self.connector.get_auth_type() == "oauth":
-            if user is None or not user.accessToken:  # never connected, or revoked
-                user = store.upsert_user(self._oauth_login(user))
-        else:
-            api_key = self._api_key()
-            if user is None or user.accessToken != api_key:
-                probe = User(id="", platform=platform, accessToken=api_key)
-                user = store.upsert_user(self._login(probe, user))
-        wanted_offset = self.config.user.timezone_offset
-        if wanted_offset is not None and user.timezoneOffset != wanted_offset:
-            user = store.upsert_user(replace(user, timezoneOffset=wanted_offset))
-        settings = self.config.user.settings
-        if any(user.userSettings.get(key) != value for key, value in settings.items()):
-            user = store.update_user_settings(user.id, settings)
-        return user
-
     def connect_with_api_key(self, api_key: str) -> User:
         """`POST /apiKeyLogin`: getUserInfo with this key; the user is stored (upserted)."""
         probe = User(id="", platform=self.platform, accessToken=api_key)
-        return self.store.upsert_user(self._login(probe, None))
+        return self.store.upsert_user(self._login().login(probe, None))
 
-    def _oauth_login(self, previous: User | None) -> User:
-        try:
-            access, refresh, expiry = oauth_authorize(self.client, self.connector)
-        except CRMError as exc:
-            raise ConnectError(f"cannot connect the CRM user: {exc}", self.crm_url) from None
-        probe = User(
-            id="", platform=self.platform, accessToken=access, refreshToken=refresh,
-            tokenExpiry=expiry,
-        )  # fmt: skip
-        return self._login(probe, previous)
+    def connect(self) -> str:
+        user = self.pipeline().user
+        if user is None:
+            raise ConnectError("no user after login", self.crm_url)
+        return user.id
 
-    def _login(self, probe: User, previous: User | None) -> User:
-        """getUserInfo with the probe's credential; the user row to store."""
-        platform = self.platform
-        api_key = probe.accessToken
-        if self.connector.get_user_info is None:
-            raise ConfigError("the connector has no getUserInfo: pin user.id", "connector")
-        request = UserInfoRequest(
-            auth_header=auth_header(self.connector, probe),
-            api_key=api_key,
-            platform=platform,
-            hostname=urlsplit(self.crm_url).hostname or "",
-        )
-        try:
-            # Login is not part of a flow's trace, but it gets the same bounded retries.
-            info = retrying(self.pipeline_retry, self.connector.get_user_info, request)
-        except CRMError as exc:
-            raise ConnectError(f"cannot connect the CRM user: {exc}", self.crm_url) from None
-        if not info.successful or info.platformUserInfo is None:
-            message = info.returnMessage.message if info.returnMessage else "getUserInfo failed"
-            raise ConnectError(f"cannot connect the CRM user: {message}", self.crm_url)
-        platform_user = info.platformUserInfo
-        offset = platform_user.timezoneOffset
-        return replace(
-            probe,
-            id=self.config.user.id or platform_user.id,
-            hostname=request.hostname,
-            timezoneName=platform_user.timezoneName,
-            timezoneOffset=None if offset is None else str(offset),
-            platformAdditionalInfo=platform_user.platformAdditionalInfo or {},
-            userSettings=previous.userSettings if previous else {},
-        )
+    def implemented(self) -> dict[str, bool]:
+        pipeline = self.pipeline()
+        return implemented_interfaces(pipeline.connector, cache_call_note=pipeline.use_cache)
 
-    # --- what the App Connect client does --------------------------------------------------
+    def composes(self) -> bool:
+        return is_composable(self.pipeline().log_format())
+
+    # --- what the App Connect extension does -----------------------------------------------
 
     def log_body(
         self,
@@ -359,19 +324,14 @@ class Harness(LogsCalls):
         """Match the contact as the extension does, then run the create flow on `body`."""
         pipeline = self.pipeline()
         identity = self.identity(identity_overrides)
-        log_info = body["logInfo"]
         created = False
         # Like the extension, match the contact only for a call not logged yet (it knows from
         # its callLog lookup), so a repeat creates nothing, not even a contact.
-        logged = pipeline.store.find_call_log(
-            str(log_info["sessionId"]),
-            extension_number=identity.extension_number,
-            hashed_extension_id=identity.hashed_extension_id,
-        )
+        logged = pipeline.find_row(str(body["logInfo"]["sessionId"]), identity)
         with pipeline.acting_as(as_user):
             if logged is None and not body.get("contactId"):
                 try:
-                    created = self.resolve_contact(pipeline, body, create_contact_name)
+                    created = self.match_contact(body, create_contact_name)
                 except CRMError as exc:
                     # What the extension shows when its contact lookup fails.
                     interface = pipeline.calls[-1].interface if pipeline.calls else "findContact"
@@ -380,51 +340,47 @@ class Harness(LogsCalls):
             result = create_call_log(pipeline, body, identity)
         return LogCallOutcome(result, contact_created=created)
 
-    def _contact_lookup(self, log_info: Mapping[str, Any]) -> tuple[str, bool]:
-        """The number the extension looks up, and whether it is an internal extension: only
-        when the manifest enables extension-number logging and the party has no phone number."""
-        inbound = log_info.get("direction") == "Inbound"
-        party: Mapping[str, Any] = log_info.get("from" if inbound else "to") or {}
-        number = str(party.get("phoneNumber") or "")
-        extension = str(party.get("extensionNumber") or "")
-        if not number and extension and self.config.app_connect.enable_extension_number_logging:
-            return extension, True
-        return number, False
-
-    def resolve_contact(
-        self, pipeline: Pipeline, body: dict[str, Any], create_name: str | None
-    ) -> bool:
-        """The extension's contact match before logging (`GET /contact`, then `POST /contact`)."""
+    def match_contact(self, body: dict[str, Any], create_name: str | None) -> bool:
+        """The extension's contact match (`GET /contact`, then `POST /contact`) into `body`."""
+        pipeline = self.pipeline()
         user, connector = pipeline.user, pipeline.connector
-        number, is_extension = self._contact_lookup(body["logInfo"])
-        if user is None or connector.find_contact is None or not number:
+        finder, creator = connector.find_contact, connector.create_contact
+        if user is None or finder is None:
             return False
         header = auth_header(connector, user)
-        found = pipeline.call_retrying(
-            "findContact",
-            connector.find_contact,
-            FindContactRequest(
+
+        def find(number: str, is_extension: bool) -> list[Contact]:
+            from appconnect.connectors.contract import FindContactRequest
+
+            request = FindContactRequest(
                 user=user, auth_header=header, phone_number=number, is_extension=is_extension
-            ),
-        )
-        contact = found.matchedContactInfo[0] if found.matchedContactInfo else None
-        created = False
-        if contact is None and create_name and connector.create_contact is not None:
+            )
+            found = pipeline.call_retrying("findContact", finder, request)
+            return [_contact(info) for info in found.matchedContactInfo]
+
+        def create(number: str, name: str) -> Contact | None:
+            from appconnect.connectors.contract import CreateContactRequest
+
+            assert creator is not None
+            request = CreateContactRequest(
+                user=user, auth_header=header, phone_number=number, new_contact_name=name
+            )
             reply = pipeline.call_retrying(
                 "createContact",
-                connector.create_contact,
-                CreateContactRequest(
-                    user=user, auth_header=header, phone_number=number, new_contact_name=create_name
-                ),
+                creator,
+                request,
                 # A create whose outcome is unknown is not repeated: no duplicate contact.
                 safe_to_retry=lambda error: not error.outcome_unknown,
             )
-            contact, created = reply.contactInfo, reply.contactInfo is not None
-        if contact is not None:
-            body.update(
-                contactId=contact.id, contactName=contact.name, contactType=contact.type or ""
-            )
-        return created
+            return None if reply.contactInfo is None else _contact(reply.contactInfo)
+
+        return match_contact(
+            body,
+            find=find,
+            create=create if creator is not None else None,
+            create_name=create_name,
+            extension_number_logging=self.config.app_connect.enable_extension_number_logging,
+        )
 
     def server_side_user(
         self, rc_extension_id: str, rc_extensions: Sequence[Mapping[str, Any]]
@@ -450,90 +406,14 @@ class Harness(LogsCalls):
         return mapped
 
     def cache_note(self, session_id: str, note: str) -> None:
-        """`POST /callLog/cacheNote`: the note server-side logging will use (with USE_CACHE)."""
         self.store.cache_note(session_id, note)
 
     def disposition(self, session_id: str, dispositions: Mapping[str, Any]) -> FlowResult:
-        """`PUT /callDisposition`."""
         body = {"sessionId": session_id, "dispositions": dict(dispositions)}
         return upsert_call_disposition(self.pipeline(), body, self.identity())
 
     def update_log(self, body: Mapping[str, Any]) -> FlowResult:
-        """`PATCH /callLog` with the given body (App Connect's key names)."""
         return update_call_log(self.pipeline(), body, self.identity())
-
-    def call_logs(self, session_id: str | None = None) -> Iterator[CallLogRecord]:
-        return self.store.iter_call_logs(session_id)
-
-    # --- what scenarios read and act on (the same methods on core/targets/server.py) -------
-
-    def rows(self, session_id: str) -> list[CallLogRecord]:
-        return list(self.call_logs(session_id))
-
-    def read_crm_log(self, row: CallLogRecord) -> CallLogInfo | None:
-        """The CRM log a row points to, through the connector (untraced: a check, not a
-        flow); None when it is gone. CRMError when it cannot be read."""
-        pipeline = self.pipeline()
-        connector, user = pipeline.connector, pipeline.user
-        if connector.get_call_log is None or user is None:
-            return None
-        header = auth_header(connector, user)
-        request = GetCallLogRequest(user, row.id, row.thirdPartyLogId, row.contactId, header)
-        try:
-            return connector.get_call_log(request).callLogInfo
-        except CRMError as exc:
-            if exc.status in (404, 410):
-                return None
-            raise
-
-    def list_crm_logs(self, session_id: str) -> list[CRMCallLog] | None:
-        """The CRM's call logs for a session, or None when the connector cannot list."""
-        pipeline = self.pipeline()
-        connector, user = pipeline.connector, pipeline.user
-        if connector.list_call_logs is None or user is None:
-            return None
-        header = auth_header(connector, user)
-        return connector.list_call_logs(ListCallLogsRequest(user, header, session_id))
-
-    # --- what smoke needs beyond scenarios (the same on core/targets/server.py) -----------
-
-    def connect(self) -> str:
-        """Log in (App Connect's connect step); the user's id."""
-        user = self.pipeline().user
-        if user is None:
-            raise ConnectError("no user after login", self.crm_url)
-        return user.id
-
-    def implemented(self) -> dict[str, bool]:
-        pipeline = self.pipeline()
-        return implemented_interfaces(pipeline.connector, cache_call_note=pipeline.use_cache)
-
-    def match_contact(self, body: dict[str, Any], create_name: str | None) -> bool:
-        """The extension's contact match into `body`; whether a contact was created."""
-        pipeline = self.pipeline()
-        if pipeline.connector.find_contact is None:
-            raise BadInput("the connector has no findContact", "findContact")
-        return self.resolve_contact(pipeline, body, create_name)
-
-    def composes(self) -> bool:
-        """Does core compose the body (a text/html/markdown log format)?"""
-        return is_composable(self.pipeline().log_format())
-
-    def delete_crm_logs(self, log_ids: Sequence[str]) -> list[str]:
-        """Delete CRM logs (smoke's clean-up); the ids that could not be deleted."""
-        if self.sandbox and self.embedded_crm:
-            return []  # an in-memory CRM: nothing outlives the run
-        pipeline = self.pipeline()
-        deleter, user = pipeline.connector.delete_call_log, pipeline.user
-        if deleter is None or user is None:
-            return list(log_ids)
-        left = []
-        for log_id in log_ids:
-            try:
-                deleter(DeleteCallLogRequest(user, auth_header(pipeline.connector, user), log_id))
-            except CRMError:
-                left.append(log_id)
-        return left
 
     def use_user_settings(self, settings: Mapping[str, Any]) -> None:
         """Extra userSettings for this run only: the stored user is not changed."""
@@ -542,8 +422,28 @@ class Harness(LogsCalls):
             merged = {**pipeline.user.userSettings, **settings}
             pipeline.user = replace(pipeline.user, userSettings=merged)
 
-    def check_interfaces(self) -> CheckReport:
-        # Imported here: the checks build many pydantic models that logging never needs.
-        from appconnect.core.checks.interfaces import check_interfaces
+    # --- what checks read ------------------------------------------------------------------
 
-        return check_interfaces(self.pipeline())
+    def call_logs(self, session_id: str | None = None) -> Iterator[CallLogRecord]:
+        return self.store.iter_call_logs(session_id)
+
+    def check(self, options: CheckOptions, *, progress: Progress | None = None) -> CheckReport:
+        # Imported here: the checks build many pydantic models that logging never needs.
+        from appconnect.core.checks.interfaces import run_checks
+
+        return run_checks(self, options, progress=progress)
+
+    def repair(self, *, dry_run: bool = False) -> RepairReport:
+        from appconnect.core.checks.repair import repair
+
+        self.require("repair", "repair")
+        return repair(self.pipeline(), dry_run=dry_run)
+
+
+def _contact(info: Any) -> Contact:
+    return Contact(
+        id=str(info.id),
+        name=info.name or "",
+        type=info.type or "",
+        is_new_contact=bool(info.isNewContact),
+    )

@@ -1,7 +1,7 @@
 """Two App Connect cores side by side, each with its own fixture CRM on loopback:
 
 - `NodeSide`: the real `@app-connect/core` (tests/node_core.py) driven over HTTP;
-- `OurSide`: our embedded core (`Harness` + `core.flows`) against a CRM URL.
+- `OurSide`: our embedded core (`EmbeddedTarget` + `core.flows`) against a CRM URL.
 
 Both expose the same client calls and return App Connect's reply shapes, so a test can run
 one sequence through both and compare replies, CRM end states and `callLogs` rows.
@@ -21,18 +21,18 @@ from node_core import AppConnectClient, NodeCoreServer
 
 from appconnect.connectors.contract import FindContactRequest, implemented_interfaces
 from appconnect.core.config import HarnessConfig
-from appconnect.core.flows.auth import auth_header
-from appconnect.core.flows.identity import Identity
-from appconnect.core.flows.pipeline import (
+from appconnect.core.flows import (
     FlowResult,
     create_call_log,
     get_call_logs,
     update_call_log,
     upsert_call_disposition,
 )
+from appconnect.core.flows.auth import auth_header
+from appconnect.core.flows.identity import Identity
 from appconnect.core.home import fixture_crm_path
 from appconnect.core.store.db import Store
-from appconnect.core.targets.embedded import Harness
+from appconnect.core.targets.embedded import EmbeddedTarget
 from appconnect.fixtures.crm import CRMState, make_server
 
 HASH_KEY = "integration-hash-key"  # App Connect's HASH_KEY, the same on both sides
@@ -123,13 +123,13 @@ class NodeSide:
 
 
 class OurSide:
-    """Our core: `core.flows` on a Harness whose connector talks to a loopback CRM, with the
+    """Our core: `core.flows` on a EmbeddedTarget whose connector talks to a loopback CRM, with the
     identity taken from each request body as App Connect's routes take it (ref §3.2)."""
 
     def __init__(self, home: Path, crm: LoopbackCRM, config: Mapping[str, Any]) -> None:
         self.crm = crm
         self.config = harness_config(crm, config)
-        self.harness = Harness(self.config, home)
+        self.harness = EmbeddedTarget(self.config, home)
 
     def close(self) -> None:
         self.harness.close()

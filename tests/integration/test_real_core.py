@@ -19,6 +19,7 @@ from core_pair import HASH_KEY, NodeSide, OurSide, Side, crm_end_state, read_our
 
 from appconnect.core.errors import UnknownSession
 from appconnect.core.extension.call_fixtures import load_call_fixture, with_overrides
+from appconnect.core.extension.parties import contact_lookup
 from appconnect.core.runs import runner as simulate
 from appconnect.core.runs.scenarios import (
     AiNoteStep,
@@ -36,6 +37,7 @@ from appconnect.core.runs.scenarios import (
     bundled_scenarios,
     load_scenario,
 )
+from appconnect.core.runs.step_bodies import rule_rejects, update_body
 
 pytestmark = pytest.mark.node  # `-m "not node"` deselects the real core
 
@@ -291,7 +293,7 @@ def replay(node: NodeSide, scenario: Scenario) -> None:
             body = fixture.as_body()
             log_info = body["logInfo"]
             session = str(log_info["sessionId"])
-            if step.mode == "auto" and simulate._rule_rejects(step.rule, log_info) is not None:
+            if step.mode == "auto" and rule_rejects(step.rule, log_info) is not None:
                 continue  # the extension's auto-log rule sends nothing
             if not body.get("contactId"):
                 _match_contact(node, scenario, body)
@@ -302,16 +304,15 @@ def replay(node: NodeSide, scenario: Scenario) -> None:
             node.upsert_call_disposition({"sessionId": session,
                                           "dispositions": step.dispositions})  # fmt: skip
         elif not isinstance(step, AssertStep):
-            node.update_call_log({"sessionId": session, **_update_fields(step, session)})
+            node.update_call_log(update_body(step, session))
 
 
 def _match_contact(node: NodeSide, scenario: Scenario, body: dict[str, Any]) -> None:
-    log_info = body["logInfo"]
-    party = log_info.get("from" if log_info.get("direction") == "Inbound" else "to") or {}
-    number, extension = party.get("phoneNumber") or "", party.get("extensionNumber") or ""
-    by_extension = bool(not number and extension and
-                        scenario.settings.enableExtensionNumberLogging)  # fmt: skip
-    reply = node.find_contact(extension if by_extension else number, is_extension=by_extension)
+    number, by_extension = contact_lookup(
+        body["logInfo"],
+        extension_number_logging=bool(scenario.settings.enableExtensionNumberLogging),
+    )
+    reply = node.find_contact(number, is_extension=by_extension)
     if reply.get("contact"):
         _with_contact(body, reply)
 
@@ -326,29 +327,6 @@ def _crm_edit(node: NodeSide, session: str, step: CrmEditStep) -> None:
         current = state.get_activity(row["thirdPartyLogId"])
         changes["body"] = str(changes.get("body", current["body"])) + step.append
     state.update_activity(row["thirdPartyLogId"], changes, by="user")
-
-
-def _update_fields(step: Any, session: str) -> dict[str, Any]:
-    if isinstance(step, EditStep):
-        fields = {"subject": step.subject, "note": step.note}
-    elif isinstance(step, RecordingStep):
-        fields = {"recordingLink": step.link or f"{simulate.DEFAULT_RECORDING_HOST}/{session}"}
-    elif isinstance(step, VoicemailStep):
-        fields = {"voicemailLink": step.link or f"{simulate.DEFAULT_VOICEMAIL_HOST}/{session}"}
-    elif isinstance(step, FinalDataStep):
-        fields = {"duration": step.duration, "result": step.result}
-    elif isinstance(step, AiNoteStep):
-        fields = {"aiNote": step.aiNote}
-    elif isinstance(step, TranscriptStep):
-        fields = {"transcript": step.transcript}
-    elif isinstance(step, RingSenseStep):
-        fields = {"ringSenseTranscript": step.transcript, "ringSenseSummary": step.summary,
-                  "ringSenseAIScore": step.score,
-                  "ringSenseBulletedSummary": step.bulletedSummary,
-                  "ringSenseLink": step.link}  # fmt: skip
-    else:
-        raise AssertionError(f"no replay for step {step.kind}")
-    return {key: value for key, value in fields.items() if value is not None}
 
 
 @pytest.mark.parametrize("name", bundled_scenarios())
