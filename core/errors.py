@@ -57,3 +57,9 @@ class CheckFailed(HarnessError):
     """A check ran and found problems."""
 
     exit_code = 1
+
+
+class ContractError(HarnessError):
+    """A connector (or the server's connector) answered outside the interface's contract."""
+
+    exit_code = 1

@@ -12,7 +12,7 @@ import respx
 from appconnect.core.checks.interfaces import CheckOptions
 from appconnect.core.config import parse_config
 from appconnect.core.extension.call_fixtures import load_call_fixture
-from appconnect.core.flows import get_call_logs
+from appconnect.core.flows.lookup import get_call_logs
 from appconnect.core.targets.embedded import EmbeddedTarget
 from appconnect.fixtures.crm import CRMState, FixtureCRM
 

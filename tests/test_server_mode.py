@@ -352,7 +352,8 @@ def test_smoke_fails_on_a_server_whose_connector_drops_fields(
     checks = _checks(report)
     assert checks["edit"] == (
         "fail",
-        "the update dropped '- Date/Time: 2024-01-15 10:30:00 AM' from CRM log act-1",
+        "the update dropped '- Date/Time: 2024-01-15 10:30:00 AM' from CRM log act-1 "
+        "(sections: date/time, duration, result)",
     )
     assert checks["log-call"][0] == "pass"
 

@@ -55,7 +55,8 @@ def test_connector_that_overwrites_the_body_fails_edit_and_user_edit(run: Run) -
     # The first update already drops what it was not meant to touch.
     assert got["edit"] == "fail"
     assert reasons(report)["edit"] == (
-        "the update dropped '- Date/Time: 2024-01-15 10:30:00 AM' from CRM log act-1"
+        "the update dropped '- Date/Time: 2024-01-15 10:30:00 AM' from CRM log act-1 "
+        "(sections: date/time, duration, result)"
     )
     assert got["recording"] == "skip"
     assert got["user-edit"] == "fail"

@@ -287,17 +287,17 @@ def _read(row: CallLogRecord, call: Callable[[], Any]) -> _Fetched:
                 f"getCallLog returned {type(result).__name__}, not a GetCallLogResult",
             )
         )
-    shape_problem = _shape_problem(result)
-    if shape_problem:
+    wrong = shape_problem(result)
+    if wrong:
         # The record may well exist: the connector's answer is what is wrong, so say that
         # rather than "no longer exists" (issue 13 item 7).
-        return _Fetched(problem=_problem(row, CONTRACT_VIOLATION, f"getCallLog {shape_problem}"))
+        return _Fetched(problem=_problem(row, CONTRACT_VIOLATION, f"getCallLog {wrong}"))
     if result.callLogInfo is None:
         return _Fetched(problem=_problem(row, ORPHANED_ROW, f"CRM log {log_id} no longer exists"))
     return _Fetched(info=result.callLogInfo)
 
 
-def _shape_problem(result: GetCallLogResult) -> str:
+def shape_problem(result: GetCallLogResult) -> str:
     """Why a getCallLog answer breaks the contract, or "" when its shape is right.
 
     `callLogInfo: null` set on purpose is how a connector says "gone"; one never set (the

@@ -1,7 +1,8 @@
 """A CRM body as the units a person reads, in any log format: plain-text and Markdown lines,
-and an HTML body's lines once its tags are read (`<br>`, `<li>`, `<p>` end a line).
+and an HTML body's lines once its tags are read (`<br>`, `<li>`, `<p>` end a line; `<b>`
+is kept as Markdown's `**`, so a label reads the same in every format).
 
-Smoke judges "an update kept what it was not meant to change" on these units, labelled by
+Smoke judges "an update kept what it was not meant to change" on these units, grouped by
 the composed section they belong to, so a one-line HTML body is checked section by section.
 """
 
@@ -12,40 +13,54 @@ import re
 
 _BREAKS = re.compile(r"<\s*(?:br|/p|/li|/div|/h\d|/tr|hr)\b[^>]*>", re.IGNORECASE)
 _OPENERS = re.compile(r"<\s*(?:p|li|div|h\d|tr|ul|ol)\b[^>]*>", re.IGNORECASE)
+_BOLD = re.compile(r"<\s*(?:b|strong)\s*>(.*?)<\s*/\s*(?:b|strong)\s*>", re.IGNORECASE)
 _TAGS = re.compile(r"<[^>]+>")
-_LABEL = re.compile(r"^(?:[-*]\s+)?(?:\*\*)?(?P<label>[A-Za-z][\w /&.-]{0,40}?)(?:\*\*)?\s*:")
-_HEADING = re.compile(r"^#{1,6}\s+(?P<label>.+?)\s*$")
+#: A composed label: plain text's `- Note: …`, Markdown's and HTML's `**Summary**: …`. (A
+#: user's own `Called back: yes` is a line of the section it stands in, not a label.)
+_LABEL = re.compile(r"^(?:- (?P<plain>[A-Za-z][^:]{0,40}):|\*\*(?P<bold>[^*]{1,60})\*\*\s*:)")
+#: `## Agent notes`, or a bold line alone (`**Agent notes**`, HTML's `<b>Agent notes</b>`)
+_HEADING = re.compile(r"^(?:#{1,6}\s+(?P<h>.+?)|\*\*(?P<b>[^*]{1,60})\*\*)\s*$")
+#: The same section under the names the three formats give it.
+_ALIASES = {"agent notes": "note", "notes": "note"}
 
 
 def body_units(body: str) -> list[str]:
     """The body's non-empty lines, with HTML turned into text first."""
     text = body
-    if "<" in body and _TAGS.search(body):
-        text = _OPENERS.sub("\n", _BREAKS.sub("\n", body))
+    if _TAGS.search(body):
+        text = _BOLD.sub(r"**\1**", body)
+        text = _OPENERS.sub("\n", _BREAKS.sub("\n", text))
         text = html.unescape(_TAGS.sub("", text))
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+def section(label: str) -> str:
+    """A label as one name across formats (`Agent notes` and `Note` are the note)."""
+    name = label.strip().lower()
+    return _ALIASES.get(name, name)
+
+
 def unit_label(unit: str) -> str | None:
-    """The section label a unit starts with (`Note` for `- Note: …`, `**Note**: …` or
-    `<li><b>Note</b>: …`; `Transcript` for `### Transcript`), or None."""
+    """The section a unit opens (`note` for `- Note: …`, `**Agent notes**` or `## Agent
+    notes`; `date/time` for `**Date/Time**: …`), or None for a line inside a section."""
     heading = _HEADING.match(unit)
     if heading:
-        return heading["label"]
+        return section(heading["h"] or heading["b"])
     match = _LABEL.match(unit)
-    return match["label"].strip() if match else None
+    return section(match["plain"] or match["bold"]) if match else None
 
 
-def dropped_units(before: str, after: str, changing: tuple[str, ...]) -> list[str]:
-    """Units of `before` missing from `after`, except those of the sections in `changing`
-    (and the lines that follow a changing label up to the next label)."""
+def dropped_units(before: str, after: str, changing: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(section, unit) of `before` missing from `after`, except in the sections `changing`
+    (a labelled unit and the unlabelled lines under it, up to the next label)."""
     kept = set(body_units(after))
-    missing: list[str] = []
-    in_changing = False
+    rewritten = {section(name) for name in changing}
+    missing: list[tuple[str, str]] = []
+    current = ""
     for unit in body_units(before):
         label = unit_label(unit)
         if label is not None:
-            in_changing = label in changing
-        if not in_changing and unit not in kept:
-            missing.append(unit)
+            current = label
+        if current not in rewritten and unit not in kept:
+            missing.append((current or "body", unit))
     return missing

@@ -15,6 +15,7 @@ reports precisely what it left.
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -191,6 +192,9 @@ class Smoke:
     def server_side_logging(self, check: Check) -> None:
         suffix = f"-sscl-{self.run_id}"
         runner = ScenarioRunner(self.target, call=SMOKE_SSCL_CALL, session_suffix=suffix)
+        # Server-side logging finds the contact as the extension would; smoke makes sure
+        # there is one to find, as the log-call check does, rather than assume a seed.
+        self.target.match_contact({"logInfo": self._call_log_info(SMOKE_SSCL_CALL)}, SMOKE_CONTACT)
         created = runner.run_step(1, SsclLogStep(kind="sscl-log"))
         log_id = self._created_log(created, "server-side createCallLog")
         session = runner.session_id or ""
@@ -281,14 +285,18 @@ class Smoke:
         if flow is not None and flow.log_id:
             self.created.append(flow.log_id)
         reason = step.message or "; ".join(step.failures) or "no reason given"
-        created = [c for c in step.calls if c.interface == "createCallLog" and c.ok]
-        if created and not getattr(created[-1].result, "logId", None):
-            raise _Failed(f"{what} returned no logId ({reason}); no callLogs row")
-        if flow is None or not flow.successful:
-            raise _Failed(f"{what} failed: {reason}")
-        if not flow.log_id:
+        if flow is not None and flow.successful and flow.log_id:
+            return flow.log_id
+        if flow is not None and flow.successful:
             raise _Failed(f"{what} answered success without a logId; no callLogs row")
-        return flow.log_id
+        if not self.target.capabilities.interface_trace:
+            # A server answers `successful: false` with the CRM's message: name what is known.
+            raise _Failed(f"{what} failed: {reason} (no logId came back)")
+        created = [c for c in step.calls if c.interface == "createCallLog"]
+        if created and created[-1].ok and not getattr(created[-1].result, "logId", None):
+            # No id came back: App Connect then writes no row, whatever message it gave.
+            raise _Failed(f"{what} returned no logId ({reason}); no callLogs row")
+        raise _Failed(f"{what} failed: {reason}")
 
     def _require_success(self, step: StepResult) -> None:
         if step.status == "fail":
@@ -325,12 +333,23 @@ class Smoke:
             )
         dropped = dropped_units(before.body, after.body, changing)
         if dropped:
-            raise _Failed(f"the update dropped {dropped[0][:60]!r} from CRM log {log_id}")
+            sections = ", ".join(dict.fromkeys(name for name, _ in dropped))
+            first = dropped[0][1][:60]
+            raise _Failed(
+                f"the update dropped {first!r} from CRM log {log_id} (sections: {sections})"
+            )
+        moved = _moved_dates(before.raw, after.raw, self._call_date())
+        if moved:
+            raise _Failed(f"the update moved the call's date in CRM log {log_id}: {moved}")
 
-    def _call_log_info(self) -> dict[str, Any]:
+    def _call_date(self) -> str:
+        """The day the smoke call started (`YYYY-MM-DD`), as CRM records show it."""
+        return str(self._call_log_info().get("startTime") or "")[:10]
+
+    def _call_log_info(self, call: str = SMOKE_CALL) -> dict[str, Any]:
         from appconnect.core.extension.call_fixtures import load_call_fixture
 
-        return load_call_fixture(SMOKE_CALL).as_body()["logInfo"]  # type: ignore[no-any-return]
+        return load_call_fixture(call).as_body()["logInfo"]  # type: ignore[no-any-return]
 
     def _crm_record(self, log_id: str, session: str | None = None) -> CrmRecord:
         """The CRM record through the target's CRM access; `session` is the run session that
@@ -347,6 +366,25 @@ class Smoke:
     def cleanup(self) -> list[str]:
         """Delete what smoke created; return what could not be deleted (still in the CRM)."""
         return self.target.delete_crm_logs(self.created)
+
+
+def _moved_dates(before: dict[str, Any], after: dict[str, Any], day: str) -> str:
+    """A field of the CRM record that held the call's date before an update and another
+    value after it (`FIELD 'old' -> 'new'`), or "". The date lives in record fields the
+    composed body does not show; an update that sends "now" there moves the call."""
+    if not day:
+        return ""
+    for key, value in before.items():
+        is_call_date = isinstance(value, str) and _DATE.match(value) and value.startswith(day)
+        if is_call_date and after.get(key, value) != value:
+            return f"{key} {value!r} -> {after.get(key)!r}"
+    return ""
+
+
+#: A date or date-time field's value (`2024-01-15`, `2024-01-15T10:30:00Z`, `… 10:30:00`).
+_DATE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$"
+)
 
 
 def _raised(exc: Exception) -> str:

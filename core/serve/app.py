@@ -27,15 +27,13 @@ from appconnect.connectors.contract import (
 from appconnect.connectors.errors import CRMError
 from appconnect.core.errors import HarnessError, UnknownSession
 from appconnect.core.extension.call_fixtures import CallFixture
-from appconnect.core.flows import (
-    FlowResult,
-    create_call_log,
-    get_call_logs,
-    update_call_log,
-    upsert_call_disposition,
-)
+from appconnect.core.flows.create import create_call_log
+from appconnect.core.flows.disposition import upsert_call_disposition
 from appconnect.core.flows.errormap import api_error_message
 from appconnect.core.flows.identity import Identity
+from appconnect.core.flows.lookup import get_call_logs
+from appconnect.core.flows.pipeline import FlowResult
+from appconnect.core.flows.update import update_call_log
 from appconnect.core.serve import jwt
 from appconnect.core.targets.embedded import EmbeddedTarget
 

@@ -20,10 +20,14 @@ from appconnect.connectors.contract import (
     DeleteCallLogRequest,
     ListCallLogsRequest,
     User,
+    UserEditRequest,
 )
 from appconnect.connectors.errors import CRMError
+from appconnect.core.checks.reconcile import shape_problem
+from appconnect.core.errors import ContractError
 from appconnect.core.flows.auth import auth_header
 from appconnect.core.flows.requests import get_call_log_request
+from appconnect.core.transports.scope import interface_scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +105,7 @@ class ConnectorCrmAccess:
 
     @property
     def can_edit_as_user(self) -> bool:
-        return callable(getattr(self._connector(), "edit_call_log_as_user", None))
+        return self._connector().edit_call_log_as_user is not None
 
     def read(self, row: CallLogRecord) -> CrmRecord | None:
         auth = self._auth()
@@ -111,11 +115,15 @@ class ConnectorCrmAccess:
         assert connector.get_call_log is not None
         request = get_call_log_request(row, user, auth_header(connector, user))
         try:
-            info = connector.get_call_log(request).callLogInfo
+            result = connector.get_call_log(request)
         except CRMError as exc:
             if exc.status in (404, 410):
                 return None
             raise
+        problem = shape_problem(result)
+        if problem:  # the record may well exist: the answer is what is wrong
+            raise ContractError(f"getCallLog {problem}", row.thirdPartyLogId)
+        info = result.callLogInfo
         return None if info is None else CrmRecord.from_info(row.thirdPartyLogId, info)
 
     def list(self, session_id: str) -> list[CRMCallLog] | None:
@@ -144,8 +152,17 @@ class ConnectorCrmAccess:
 
     def edit_as_user(self, row: CallLogRecord, edit: UserEdit) -> None:
         auth = self._auth()
-        editor = getattr(self._connector(), "edit_call_log_as_user", None)
-        if auth is None or not callable(editor):
+        if auth is None or auth[0].edit_call_log_as_user is None:
             raise CRMError("the connector cannot edit a log as a CRM user")
         connector, user = auth
-        editor(row, edit, auth_header(connector, user))
+        assert connector.edit_call_log_as_user is not None
+        request = UserEditRequest(
+            user=user,
+            auth_header=auth_header(connector, user),
+            call_log_id=row.thirdPartyLogId,
+            subject=edit.subject,
+            body=edit.body,
+            append=edit.append,
+        )
+        with interface_scope("editCallLogAsUser"):
+            connector.edit_call_log_as_user(request)

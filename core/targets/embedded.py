@@ -29,20 +29,17 @@ from appconnect.core.config import HarnessConfig, load_config
 from appconnect.core.errors import ConfigError, ConnectError
 from appconnect.core.extension.contact import Contact, match_contact
 from appconnect.core.extension.requests import LogCallOutcome
-from appconnect.core.flows import (
-    FlowResult,
-    Pipeline,
-    create_call_log,
-    update_call_log,
-    upsert_call_disposition,
-)
 from appconnect.core.flows.auth import auth_header
+from appconnect.core.flows.create import create_call_log
+from appconnect.core.flows.disposition import upsert_call_disposition
 from appconnect.core.flows.errormap import api_error_message
 from appconnect.core.flows.identity import Identity, resolve_identity
 from appconnect.core.flows.oauth import fresh_user
+from appconnect.core.flows.pipeline import FlowResult, Pipeline
 from appconnect.core.flows.plugins import load_plugins
 from appconnect.core.flows.retry import RetryPolicy
 from appconnect.core.flows.trace import InterfaceCall
+from appconnect.core.flows.update import update_call_log
 from appconnect.core.flows.user_mapping import match_users
 from appconnect.core.home import db_path, harness_home
 from appconnect.core.store.db import Store

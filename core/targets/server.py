@@ -16,7 +16,7 @@ import httpx
 
 from appconnect.connectors.contract import CallLogInfo, CallLogRecord, CRMCallLog, User
 from appconnect.core.config import HarnessConfig
-from appconnect.core.errors import ConfigError
+from appconnect.core.errors import ConfigError, ContractError
 from appconnect.core.extension.contact import Contact, match_contact
 from appconnect.core.extension.requests import LogCallOutcome
 from appconnect.core.flows.pipeline import FlowResult
@@ -187,9 +187,16 @@ class ServerCrmAccess:
             extension_number=row.extensionNumber,
             hashed_extension_id=row.hashedExtensionId,
         )
-        details = entries[0].get("logData") if entries else None
-        if not isinstance(details, dict):
+        entry = entries[0] if entries else {}
+        details = entry.get("logData")
+        if not entry.get("matched"):
             return None
+        if not isinstance(details, dict):
+            raise ContractError(
+                f"the server matched session {row.sessionId} but answered no logData: its "
+                "connector's getCallLog gave no callLogInfo",
+                row.thirdPartyLogId,
+            )
         return CrmRecord.from_info(row.thirdPartyLogId, CallLogInfo.model_validate(details))
 
     def list(self, session_id: str) -> list[CRMCallLog] | None:

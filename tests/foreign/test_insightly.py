@@ -68,9 +68,6 @@ def test_the_file_lints_with_harness_extension_warnings_only(run: Run) -> None:
     }  # fmt: skip
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 item 1: the server-side check reads the CRM "
-                   "record under the main session ('cannot be read back'); item 10: "
-                   "user-edit is skipped for a foreign CRM")  # fmt: skip
 def test_smoke_is_green_twice_against_the_same_crm(run: Run, insightly: Served) -> None:
     insightly_config(insightly)
     first = smoke(run)
@@ -105,15 +102,11 @@ def test_an_update_that_replaces_the_whole_body_fails_edit(run: Run, insightly: 
     assert_breakage(smoke(run), "edit", "Date/Time")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13, what to build (messages): a missing id must not "
-                   "read 'server-side create failed: Call logged'")  # fmt: skip
 def test_a_create_without_an_id_fails_log_call(run: Run, insightly: Served) -> None:
     insightly_config(insightly, variant("no-id", _no_id))
     assert_breakage(smoke(run), "log-call", "logId")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 item 13: smoke must catch an update that "
-                   "moves the call's date (the engine now sends it)")  # fmt: skip
 def test_an_update_that_overwrites_the_date_fails_edit(run: Run, insightly: Served) -> None:
     insightly_config(insightly, variant("date", _date_overwrite))
     assert_breakage(smoke(run), "edit", "date")

@@ -30,10 +30,6 @@ from .pipedrive_connector import PipedriveConnector
 from .pipedrive_crm import CLIENT_ID, CLIENT_SECRET, PipedriveCRM
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 items 1, 3, 5: the server-side check takes "
-                   "the createNewContact placeholder as a contact and the connector's "
-                   "ValueError aborts the run (no JSON); item 2: edit compares HTML line by "
-                   "line; item 10: user-edit is skipped for a foreign CRM")  # fmt: skip
 def test_smoke_is_green_twice_against_the_same_crm(run: Run, pipedrive: Served) -> None:
     pipedrive_config(pipedrive)
     first = smoke(run)
@@ -113,15 +109,11 @@ def test_a_missing_token_variable_is_a_config_error(
 # --- breakages: each fails the right row, with a reason that names the cause ---------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 items 3, 5: the placeholder contact and a "
-                   "connector exception abort smoke; item 2: HTML judged line by line")  # fmt: skip
 def test_an_update_that_replaces_the_whole_body_fails_edit(run: Run, pipedrive: Served) -> None:
     pipedrive_config(pipedrive, "WholeBodyUpdate")
     assert_breakage(smoke(run), "edit", "Duration")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 items 3, 5 (abort), and item 7 in smoke: a "
-                   "wrong-shape getCallLog must be named, not 'cannot be read back'")  # fmt: skip
 def test_a_wrong_shape_get_call_log_fails_log_call_naming_the_shape(
     run: Run, pipedrive: Served
 ) -> None:
@@ -129,15 +121,11 @@ def test_a_wrong_shape_get_call_log_fails_log_call_naming_the_shape(
     assert_breakage(smoke(run), "log-call", "getCallLog", "callLogInfo")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 items 3, 5: the placeholder contact and a "
-                   "connector exception abort smoke before the report")  # fmt: skip
 def test_a_create_without_an_id_fails_log_call(run: Run, pipedrive: Served) -> None:
     pipedrive_config(pipedrive, "NoIdCreate")
     assert_breakage(smoke(run), "log-call", "logId")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 items 3, 5 (abort) and 13: smoke must catch "
-                   "an update that moves the call's date")  # fmt: skip
 def test_an_update_that_overwrites_the_date_fails_edit(run: Run, pipedrive: Served) -> None:
     pipedrive_config(pipedrive, "DateOverwrite")
     assert_breakage(smoke(run), "edit", "date")

@@ -21,15 +21,13 @@ from node_core import AppConnectClient, NodeCoreServer
 
 from appconnect.connectors.contract import FindContactRequest, implemented_interfaces
 from appconnect.core.config import HarnessConfig
-from appconnect.core.flows import (
-    FlowResult,
-    create_call_log,
-    get_call_logs,
-    update_call_log,
-    upsert_call_disposition,
-)
 from appconnect.core.flows.auth import auth_header
+from appconnect.core.flows.create import create_call_log
+from appconnect.core.flows.disposition import upsert_call_disposition
 from appconnect.core.flows.identity import Identity
+from appconnect.core.flows.lookup import get_call_logs
+from appconnect.core.flows.pipeline import FlowResult
+from appconnect.core.flows.update import update_call_log
 from appconnect.core.home import fixture_crm_path
 from appconnect.core.store.db import Store
 from appconnect.core.targets.embedded import EmbeddedTarget
