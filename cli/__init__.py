@@ -25,6 +25,7 @@ from appconnect.cli import (
     smoke,
 )
 from appconnect.cli.context import AppContext
+from appconnect.cli.usage import OneLineGroup
 
 app = typer.Typer(
     name="appconnect",
@@ -34,6 +35,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    cls=OneLineGroup,
 )
 
 

@@ -30,7 +30,7 @@ def call_fixtures(
     app = app_context(ctx)
     if name is not None:
         text, _ = read_fixture_text(name)
-        typer.echo(text, nl=not text.endswith("\n"))
+        app.terminal.raw(text if text.endswith("\n") else text + "\n")
         return
     rows = []
     for bundled in bundled_names():

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from appconnect.cli.context import app_context, handle_errors
+from appconnect.cli.usage import checked_session_id
 
 if TYPE_CHECKING:
     from appconnect.cli.terminal import Terminal
@@ -25,7 +26,11 @@ def register(app: typer.Typer) -> None:
 def check_interfaces(
     ctx: typer.Context,
     session_id: Annotated[
-        str | None, typer.Option("--session-id", help="Check only this session's rows.")
+        str | None, typer.Option(
+            "--session-id",
+            help="Check only this session's rows.",
+            callback=checked_session_id,
+        )
     ] = None,
     since: Annotated[
         str | None,

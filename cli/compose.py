@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
@@ -45,4 +44,4 @@ def compose(
     if as_json:
         app.terminal.json({"logFormat": params.get("logFormat", "text/plain"), "body": body})
     else:
-        sys.stdout.write(body)
+        app.terminal.raw(body)

@@ -57,8 +57,7 @@ def lint(
             }
         )
     else:
-        for finding in findings:
-            typer.echo(str(finding))
+        app.terminal.raw("".join(f"{finding}\n" for finding in findings))
         summary = f"{file}: {errors} error(s), {warnings} warning(s)"
         if errors:
             app.terminal.info(summary)

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from appconnect.cli.context import app_context, handle_errors
+from appconnect.cli.usage import checked_activity_id, checked_session_id
 
 group = typer.Typer(
     help="The bundled fixture CRM of this home: serve it, list and edit its call activities.",
@@ -22,7 +23,9 @@ def register(app: typer.Typer) -> None:
 @handle_errors
 def serve(
     ctx: typer.Context,
-    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0: any free).")] = 8765,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free).")
+    ] = 8765,
 ) -> None:
     """Serve the fixture CRM over HTTP on 127.0.0.1 until interrupted."""
     from appconnect.core.targets.fixture_crm import make_server
@@ -44,7 +47,11 @@ def serve(
 def activities(
     ctx: typer.Context,
     session_id: Annotated[
-        str | None, typer.Option("--session-id", help="Only this session's activities.")
+        str | None, typer.Option(
+            "--session-id",
+            help="Only this session's activities.",
+            callback=checked_session_id,
+        )
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array.")] = False,
 ) -> None:
@@ -77,7 +84,9 @@ def activities(
 @handle_errors
 def edit_activity(
     ctx: typer.Context,
-    activity_id: Annotated[str, typer.Argument(help="The activity id, e.g. act-1.")],
+    activity_id: Annotated[
+        str, typer.Argument(help="The activity id, e.g. act-1.", callback=checked_activity_id)
+    ],
     subject: Annotated[str | None, typer.Option("--subject", help="New subject.")] = None,
     body: Annotated[str | None, typer.Option("--body", help="New body.")] = None,
 ) -> None:
@@ -97,7 +106,9 @@ def edit_activity(
 @handle_errors
 def delete_activity(
     ctx: typer.Context,
-    activity_id: Annotated[str, typer.Argument(help="The activity id, e.g. act-1.")],
+    activity_id: Annotated[
+        str, typer.Argument(help="The activity id, e.g. act-1.", callback=checked_activity_id)
+    ],
 ) -> None:
     """Delete an activity as a CRM user would (its callLogs row is then orphaned)."""
     app = app_context(ctx)

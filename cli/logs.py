@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from appconnect.cli.context import app_context, handle_errors
+from appconnect.cli.usage import checked_session_id
 
 TABLE_COLUMNS = ("sessionId", "thirdPartyLogId", "contactId", "userId", "extensionNumber")
 
@@ -20,7 +21,9 @@ def register(app: typer.Typer) -> None:
 def logs(
     ctx: typer.Context,
     session_id: Annotated[
-        str | None, typer.Option("--session-id", help="Only this session's rows.")
+        str | None, typer.Option(
+            "--session-id", help="Only this session's rows.", callback=checked_session_id
+        )
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array of rows.")] = False,
 ) -> None:

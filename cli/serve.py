@@ -18,7 +18,9 @@ def register(app: typer.Typer) -> None:
 @handle_errors
 def serve(
     ctx: typer.Context,
-    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0: any free).")] = 6066,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free).")
+    ] = 6066,
     secret_env: Annotated[
         str,
         typer.Option(

@@ -8,6 +8,7 @@ import typer
 
 from appconnect.cli.context import app_context, handle_errors
 from appconnect.cli.flow_output import show_flow
+from appconnect.cli.usage import checked_session_id
 
 
 def register(app: typer.Typer) -> None:
@@ -17,7 +18,9 @@ def register(app: typer.Typer) -> None:
 @handle_errors
 def simulate_recording(
     ctx: typer.Context,
-    session_id: Annotated[str, typer.Argument(help="The call's session id.")],
+    session_id: Annotated[
+        str, typer.Argument(help="The call's session id.", callback=checked_session_id)
+    ],
     link: Annotated[
         str | None,
         typer.Option("--link", help="The recording link (default: a made-up media URL)."),

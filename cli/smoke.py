@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 from appconnect.cli.context import app_context, handle_errors
+from appconnect.core.errors import BadInput
+from appconnect.core.user_files import shown
 
 
 def register(app: typer.Typer) -> None:
@@ -48,6 +50,8 @@ def smoke(
         config = config.model_copy(
             update={"connector": config.connector.model_copy(update={"name": connector})}
         )
+    if junit is not None:  # a report that cannot be written is bad input: say so before the run
+        _writable(junit)
     report = run_smoke(
         config,
         home=app.home or harness_home(),
@@ -60,8 +64,10 @@ def smoke(
             Case(f"appconnect.smoke.{report.platform}", c.id, c.status, c.reason, c.seconds)
             for c in report.checks
         ]
-        junit.parent.mkdir(parents=True, exist_ok=True)
-        junit.write_text(junit_xml(f"appconnect smoke ({report.platform})", cases), "utf-8")
+        try:
+            junit.write_text(junit_xml(f"appconnect smoke ({report.platform})", cases), "utf-8")
+        except OSError as exc:
+            raise BadInput(f"cannot write the JUnit report: {exc.strerror}", shown(junit)) from None
     counts = report.counts()
     terminal = app.terminal
     if as_json:
@@ -81,3 +87,12 @@ def smoke(
             terminal.warning(summary)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _writable(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise BadInput(f"cannot write the JUnit report: {exc.strerror}", shown(path)) from None

@@ -7,6 +7,7 @@ prints exactly as it is, and tests compare plain strings.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -14,8 +15,31 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from appconnect.core.redaction import redact_urls
+
 if TYPE_CHECKING:
     from rich.console import Console
+
+
+#: What a command exits with when its reader went away (`appconnect logs --json | head -1`).
+BROKEN_PIPE_EXIT = 1
+
+
+@contextmanager
+def _stdout_reader_may_leave() -> Iterator[None]:
+    """Stop quietly when stdout's reader has closed the pipe, as Unix tools do.
+
+    stdout is pointed at /dev/null first so the interpreter's final flush cannot raise again.
+    """
+    try:
+        yield
+    except BrokenPipeError:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):  # not a real file (a test's buffer)
+            pass
+        raise typer.Exit(BROKEN_PIPE_EXIT) from None
 
 
 class Terminal:
@@ -37,13 +61,15 @@ class Terminal:
     # --- messages (stderr) -----------------------------------------------------------------
 
     def info(self, text: str) -> None:
-        self._console(stderr=True).print(text, soft_wrap=True)
+        self._console(stderr=True).print(redact_urls(text), soft_wrap=True)
 
     def success(self, text: str) -> None:
-        self._console(stderr=True).print(f"OK: {text}", style="green", soft_wrap=True)
+        self._console(stderr=True).print(f"OK: {redact_urls(text)}", style="green", soft_wrap=True)
 
     def warning(self, text: str) -> None:
-        self._console(stderr=True).print(f"Warning: {text}", style="yellow", soft_wrap=True)
+        self._console(stderr=True).print(
+            f"Warning: {redact_urls(text)}", style="yellow", soft_wrap=True
+        )
 
     def ask(self, prompt: str) -> str:
         """Read one line from the user; no input (CI, a closed stdin) reads as Enter."""
@@ -57,15 +83,15 @@ class Terminal:
         """One interface call of a trace, arguments and result as JSON (secrets redacted)."""
         status = "ok" if call["ok"] else f"error: {call.get('error')}"
         err = self._console(stderr=False)
-        err.print(f"[{step}] {call['interface']} ({status})", soft_wrap=True)
-        err.print(
-            "    arguments: " + json.dumps(call["arguments"], ensure_ascii=False), soft_wrap=True
-        )
-        err.print("    result: " + json.dumps(call["result"], ensure_ascii=False), soft_wrap=True)
+        arguments = redact_urls(json.dumps(call["arguments"], ensure_ascii=False))
+        result = redact_urls(json.dumps(call["result"], ensure_ascii=False))
+        err.print(f"[{step}] {call['interface']} ({redact_urls(status)})", soft_wrap=True)
+        err.print("    arguments: " + arguments, soft_wrap=True)
+        err.print("    result: " + result, soft_wrap=True)
 
     def abort(self, text: str, code: int) -> typer.Exit:
         """Print the one-line error and return the Exit to raise."""
-        self._console(stderr=True).print(f"Error: {text}", style="red", soft_wrap=True)
+        self._console(stderr=True).print(f"Error: {redact_urls(text)}", style="red", soft_wrap=True)
         return typer.Exit(code)
 
     @contextmanager
@@ -101,19 +127,29 @@ class Terminal:
 
     # --- data (stdout) ---------------------------------------------------------------------
 
+    def raw(self, text: str) -> None:
+        """Text exactly as given (a fixture to copy, a composed body, lint findings)."""
+        with _stdout_reader_may_leave():
+            sys.stdout.write(text)
+            sys.stdout.flush()
+
     def json(self, data: Any) -> None:
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        with _stdout_reader_may_leave():
+            sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
 
     def json_array(self, items: Iterable[Any]) -> None:
         """Stream a JSON array item by item, so a large table is never held in memory."""
         out = sys.stdout
         first = True
-        out.write("[")
-        for item in items:
-            out.write("\n  " if first else ",\n  ")
-            out.write(json.dumps(item, ensure_ascii=False))
-            first = False
-        out.write("\n]\n" if not first else "]\n")
+        with _stdout_reader_may_leave():
+            out.write("[")
+            for item in items:
+                out.write("\n  " if first else ",\n  ")
+                out.write(json.dumps(item, ensure_ascii=False))
+                first = False
+            out.write("\n]\n" if not first else "]\n")
+            out.flush()
 
     def table(
         self, title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]
@@ -125,7 +161,9 @@ class Terminal:
             table.add_column(column, overflow="fold")
         for row in rows:
             table.add_row(*("" if cell is None else str(cell) for cell in row))
-        self._console(stderr=False).print(table)
+        with _stdout_reader_may_leave():
+            self._console(stderr=False).print(table)
+            sys.stdout.flush()
 
     def fields(self, title: str, values: Mapping[str, Any]) -> None:
         """A two-column key/value summary."""
@@ -135,4 +173,7 @@ class Terminal:
         from rich.panel import Panel
         from rich.text import Text
 
-        self._console(stderr=False).print(Panel(Text(body), title=title, title_align="left"))
+        with _stdout_reader_may_leave():
+            console = self._console(stderr=False)
+            console.print(Panel(Text(body), title=title, title_align="left"))
+            sys.stdout.flush()

@@ -8,23 +8,67 @@ from __future__ import annotations
 
 import os
 import stat
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from appconnect.core.errors import ConfigError
 from appconnect.core.flows.oauth import GivenTokens
 from appconnect.core.home import CONFIG_ENV
-from appconnect.core.user_files import read_input_text, shown
+from appconnect.core.redaction import url_has_secret
+from appconnect.core.user_files import identifier_problem, parse_toml, read_input_text, shown
 
 CONFIG_FILE = "appconnect.toml"
 
 
+#: No wait, timeout or delay is meant to be longer than an hour (and `1e300` would overflow).
+MAX_SECONDS = 3600.0
+
+
+def _identifier(value: str) -> str:
+    # Becomes a key (users.id, callLogs.extensionNumber...) and is printed.
+    problem = identifier_problem(value)
+    if problem is not None:
+        raise ValueError(f"the value {problem}")
+    return value
+
+
+def _optional_identifier(value: str) -> str:
+    return _identifier(value) if value else value
+
+
+Identifier = Annotated[str, AfterValidator(_identifier)]
+OptionalId = Annotated[str, AfterValidator(_optional_identifier)]
+
+
+def _checked_url(value: str) -> str:
+    """An http(s) URL with a host and a valid port; the message never repeats the URL, which
+    may hold credentials."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ValueError("not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// URL with a host")
+    if not value.isprintable() or " " in value:
+        raise ValueError("must not contain spaces or control characters")
+    return value
+
+
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan off: `max_delay = inf` would sleep forever, `timeout = nan` never time out.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class CRMConfig(_Section):
@@ -33,7 +77,7 @@ class CRMConfig(_Section):
     #: The CRM credential. Prefer `api_key_env` so the secret stays out of the file.
     api_key: str | None = Field(default=None, repr=False)
     api_key_env: str | None = None
-    timeout: float = Field(default=10.0, gt=0)
+    timeout: float = Field(default=10.0, gt=0, le=MAX_SECONDS)
     #: OAuth client of the CRM (connector.auth = "oauth"); default: the fixture CRM's own.
     oauth_client_id: str | None = None
     oauth_client_secret: str | None = Field(default=None, repr=False)
@@ -58,6 +102,11 @@ class CRMConfig(_Section):
         if not (access or refresh):
             return None
         return GivenTokens(access_token=access, refresh_token=refresh, token_expiry=expiry)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return None if value is None else _checked_url(value)
 
     def resolved_oauth_client(self) -> tuple[str, str] | None:
         secret = self.oauth_client_secret
@@ -103,8 +152,8 @@ class ConnectorConfig(_Section):
 
 class UserConfig(_Section):
     #: Pin the App Connect user id; by default it comes from the connector's getUserInfo.
-    id: str | None = None
-    platform: str | None = None
+    id: Identifier | None = None
+    platform: Identifier | None = None
     #: App Connect's `users.timezoneOffset` ("-08:00", "-7", "330"); default: from the CRM.
     timezone_offset: str | None = None
     #: App Connect's `users.userSettings`: `{key = {value = ...}}`, or the `key = value` shorthand.
@@ -130,10 +179,10 @@ class UserConfig(_Section):
 class IdentityConfig(_Section):
     """Who the RingCentral user is, as App Connect's client sends it (ref §3.2 step 2)."""
 
-    extension_number: str = ""
-    hashed_extension_id: str = ""
-    rc_extension_id: str = ""
-    account_id: str = ""
+    extension_number: OptionalId = ""
+    hashed_extension_id: OptionalId = ""
+    rc_extension_id: OptionalId = ""
+    account_id: OptionalId = ""
     #: App Connect's HASH_KEY. Prefer `hash_key_env`: the loaded config then holds the
     #: variable's value here, read once when the file is loaded.
     hash_key: str = Field(default="", repr=False)
@@ -155,8 +204,8 @@ class RetryConfig(_Section):
     """Bounded retries of failed CRM calls (429, 5xx, lost connections); see core/flows/retry.py."""
 
     attempts: int = Field(default=3, ge=1, le=10)
-    base_delay: float = Field(default=0.2, ge=0)
-    max_delay: float = Field(default=5.0, ge=0)
+    base_delay: float = Field(default=0.2, ge=0, le=MAX_SECONDS)
+    max_delay: float = Field(default=5.0, ge=0, le=MAX_SECONDS)
 
 
 class FaultsConfig(_Section):
@@ -183,7 +232,12 @@ class ServerConfig(_Section):
     #: The server's SQLite file (opened read-only), or its .env holding DATABASE_URL.
     database: str | None = None
     env_file: str | None = None
-    timeout: float = Field(default=30.0, gt=0)
+    timeout: float = Field(default=30.0, gt=0, le=MAX_SECONDS)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        return _checked_url(value)
 
     def resolved_api_key(self) -> str | None:
         return _from_env(self.api_key_env, "server.api_key_env") or self.api_key
@@ -235,12 +289,7 @@ def load_config(explicit: Path | None = None) -> tuple[HarnessConfig, Path | Non
         return HarnessConfig(), None
     where = shown(path)
     text = read_input_text(path, "config file", ConfigError)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid TOML: {exc}", where) from None
-    except RecursionError:
-        raise ConfigError("invalid TOML: nested too deeply", where) from None
+    data = parse_toml(text, where, ConfigError)
     return parse_config(data, where), path
 
 
@@ -284,16 +333,21 @@ def config_warnings(path: Path, config: HarnessConfig) -> list[str]:
     readers = [who for who, bit in bits if mode & bit]
     if not readers:
         return []
+    # A URL's credentials have no *_env key: they move out of the URL (into api_key_env).
+    ways = [f"{key}_env" for key in held if not key.endswith(".url")]
+    if len(ways) < len(held):
+        ways.append("a URL without credentials")
     return [
         f"{path.name} holds a secret ({', '.join(held)}) and is readable by "
-        f"{' and '.join(readers)} (chmod 600 {shown(path)}, or use "
-        f"{' / '.join(f'{key}_env' for key in held)})"
+        f"{' and '.join(readers)} (chmod 600 {shown(path)}, or use {' / '.join(ways)})"
     ]
 
 
 def file_secrets(config: HarnessConfig) -> list[str]:
     """The config keys whose secret values were written in the file (not taken from env)."""
     held = []
+    if url_has_secret(config.crm.url):  # http://user:password@... or ?token=...
+        held.append("crm.url")
     if config.crm.api_key:
         held.append("crm.api_key")
     if config.identity.hash_key and config.identity.hash_key_env is None:
@@ -305,6 +359,8 @@ def file_secrets(config: HarnessConfig) -> list[str]:
             held.append(f"crm.{key}")
     if config.server.api_key:
         held.append("server.api_key")
+    if url_has_secret(config.server.url):
+        held.append("server.url")
     return held
 
 
@@ -313,4 +369,4 @@ def _first_problem(exc: ValidationError) -> str:
     key = shown(".".join(str(part) for part in error["loc"]))
     if error["type"] == "extra_forbidden":
         return f"unknown key '{key}'"
-    return f"'{key}': {error['msg']}"
+    return f"'{key}': {error['msg'].removeprefix('Value error, ')}"

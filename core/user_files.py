@@ -7,6 +7,11 @@ oversized, binary or mis-encoded input gets the same short message whichever com
 from __future__ import annotations
 
 import json
+import math
+import os
+import re
+import stat
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +35,23 @@ def shown(text: str | Path) -> str:
     return safe + ("…" if cut else "")
 
 
+#: App Connect's id and key columns are VARCHAR(255).
+MAX_ID_CHARS = 255
+
+
+def identifier_problem(value: str) -> str | None:
+    """What makes `value` unusable as an id that becomes a key or is printed, or None:
+    empty, longer than App Connect's 255-character columns, or holding characters that break
+    lookups and output lines (newlines, NUL, bidi overrides, lone surrogates)."""
+    if not value.strip():
+        return "is empty"
+    if len(value) > MAX_ID_CHARS:
+        return f"is longer than {MAX_ID_CHARS} characters ({len(value)})"
+    if not value.isprintable():
+        return f"contains control characters: {shown(value)}"
+    return None
+
+
 def is_file(path: Path) -> bool:
     """`path.is_file()`, but a name the OS cannot even look up (too long, NUL) is not a file."""
     try:
@@ -41,7 +63,15 @@ def is_file(path: Path) -> bool:
 def read_input_bytes(path: Path, what: str, error: type[HarnessError]) -> bytes:
     """At most MAX_INPUT_BYTES + 1 bytes of `path` (one more, to tell "too big" apart)."""
     try:
-        with path.open("rb") as handle:
+        # O_NONBLOCK so a FIFO or a device given as a file cannot hang the open itself;
+        # fstat on the opened descriptor then refuses anything that is not a regular file.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            if stat.S_ISDIR(mode):
+                raise IsADirectoryError
+            if not stat.S_ISREG(mode):
+                raise error(f"the {what} is not a regular file", shown(path))
             return handle.read(MAX_INPUT_BYTES + 1)
     except FileNotFoundError:
         raise error(f"{what} not found", shown(path)) from None
@@ -75,17 +105,65 @@ def read_input_text(path: Path, what: str, error: type[HarnessError]) -> str:
 
 
 def parse_json(text: str, where: str, error: type[HarnessError]) -> Any:
-    """Strict JSON: no NaN/Infinity (not JSON, and the CRM's data file could not hold them)
-    and no nesting so deep the parser runs out of stack."""
+    """Strict JSON: no NaN/Infinity (not JSON, and the CRM's data file could not hold them),
+    no number too large for a double (1e400), no lone surrogate escape (nothing downstream
+    can encode it) and no nesting so deep the parser runs out of stack."""
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise error(f"invalid JSON: {exc.msg} at line {exc.lineno}", where) from None
-    except ValueError as exc:  # from _reject_constant
+    except ValueError as exc:  # from _reject_constant / _finite_float
         raise error(f"invalid JSON: {exc}", where) from None
     except RecursionError:
         raise error("invalid JSON: nested too deeply", where) from None
+    if _SURROGATE_ESCAPE.search(text) and has_lone_surrogate(data):
+        raise error("invalid JSON: a \\u escape is a lone surrogate (not a character)", where)
+    return data
+
+
+def parse_toml(text: str, where: str, error: type[HarnessError]) -> dict[str, Any]:
+    """TOML without nan/inf (or a float that overflows to inf): no setting means either."""
+    try:
+        return tomllib.loads(text, parse_float=_finite_float)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"invalid TOML: {exc}", where) from None
+    except ValueError as exc:  # from _finite_float
+        raise error(f"invalid TOML: {exc}", where) from None
+    except RecursionError:
+        raise error("invalid TOML: nested too deeply", where) from None
+
+
+# Only a text holding a \uD800-\uDFFF escape can decode to a lone surrogate (UTF-8 cannot).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def has_lone_surrogate(value: Any) -> bool:
+    """Whether any string in `value` (keys included) cannot be encoded as UTF-8.
+
+    Iterative, so a deeply nested value cannot exhaust the stack.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{shown(text[:40])} is not a finite number")
+    return value

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -248,3 +251,218 @@ def test_bom_in_config_and_toml_scenario(run: Run, tmp_path: Path) -> None:
     scenario = tmp_path / "s.toml"
     scenario.write_bytes('\ufeffname = "bom"\n[[steps]]\nkind = "log"\n'.encode())
     assert run("simulate", str(scenario)).exit_code == 0
+
+
+# --- command-line values Click rejects: one line too, not a usage block (issue 15, item 11) ---
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment", "where"),
+    [
+        pytest.param(
+            ("--config", ".", "log-call"),
+            "is a directory",
+            "--config / $APPCONNECT_CONFIG",
+            id="config-dir",
+        ),
+        pytest.param(
+            ("--home", "a-file", "log-call"),
+            "is a file",
+            "--home / $APPCONNECT_HOME",
+            id="home-is-a-file",
+        ),
+        pytest.param(
+            ("--fault-rate", "nan", "log-call"),
+            "invalid value",
+            "--fault-rate",
+            id="fault-rate-nan",
+        ),
+        pytest.param(
+            ("--fault-rate", "inf", "log-call"),
+            "invalid value",
+            "--fault-rate",
+            id="fault-rate-inf",
+        ),
+        pytest.param(("bench", "-n", "0"), "invalid value", "--lifecycles / -n", id="bench-zero"),
+        pytest.param(
+            ("--target", "nope", "logs"),
+            "'nope' is not one of",
+            "--target / $APPCONNECT_TARGET",
+            id="target",
+        ),
+        pytest.param(
+            ("log-call", "--bogus"),
+            "no such option: --bogus",
+            "appconnect log-call --help",
+            id="unknown-option",
+        ),
+        pytest.param(
+            ("no-such-command",), "no such command", "appconnect --help", id="unknown-command"
+        ),
+        pytest.param(
+            ("fixture-crm", "edit-activity"), "missing argument", None, id="missing-argument"
+        ),
+        pytest.param(("serve", "--port", "70000"), "invalid value", "--port", id="serve-port"),
+        pytest.param(
+            ("fixture-crm", "serve", "--port", "-1"), "invalid value", "--port", id="crm-port"
+        ),
+        pytest.param(
+            ("smoke", "--junit", "/proc/no-such-dir/report.xml"),
+            "cannot write the JUnit report",
+            "/proc/no-such-dir/report.xml",
+            id="smoke-junit-unwritable",
+        ),
+    ],
+)
+def test_click_usage_errors_are_one_line(
+    args: tuple[str, ...], fragment: str, where: str | None, run: Run, logged: dict[str, str]
+) -> None:
+    Path("a-file").write_text("")
+    assert_one_error(run(*args), fragment, where)
+
+
+def test_config_env_naming_a_directory_is_one_line(
+    run: Run, logged: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APPCONNECT_CONFIG", ".")
+    assert_one_error(run("logs"), "is a directory", "--config / $APPCONNECT_CONFIG")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(("log-call", "--note", "caf\udce9"), id="note"),  # b"caf\xe9" from argv
+        pytest.param(("log-call", "--session-id", "\udcff"), id="session-id"),
+        pytest.param(("log-call", "x\udcff.json"), id="fixture-name"),
+        pytest.param(("log-call", "--note", "\ud800"), id="lone-surrogate"),
+    ],
+)
+def test_arguments_that_are_not_utf8_are_refused(
+    args: tuple[str, ...], run: Run, logged: dict[str, str]
+) -> None:
+    assert_one_error(run(*args), "is not UTF-8 text", "command line")
+
+
+# --- FIFOs and other non-files: refused, never opened for a blocking read (item 9) ----------
+
+
+@pytest.fixture
+def fifo(tmp_path: Path) -> Path:
+    path = tmp_path / "pipe"
+    os.mkfifo(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("template", "fragment"),
+    [
+        pytest.param(("--config", "{}", "logs"), "is not a regular file", id="config"),
+        pytest.param(
+            ("check-interfaces", "--manifest", "{}"), "is not a regular file", id="manifest"
+        ),
+        pytest.param(("compose", "{}"), "is not a regular file", id="compose-params"),
+        # Not a file, so looked up as a bundled name (and not found): never opened either.
+        pytest.param(("log-call", "{}"), "no such call fixture", id="call-fixture"),
+        pytest.param(("simulate", "{}"), "no such scenario", id="scenario"),
+    ],
+)
+def test_a_fifo_is_refused(
+    template: tuple[str, ...], fragment: str, fifo: Path, run: Run, logged: dict[str, str]
+) -> None:
+    args = [str(fifo) if arg == "{}" else arg for arg in template]
+    assert_one_error(run(*args), fragment, str(fifo))
+
+
+def test_a_fifo_in_the_config_env_is_refused(
+    fifo: Path, run: Run, logged: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APPCONNECT_CONFIG", str(fifo))
+    assert_one_error(run("logs"), "is not a regular file", str(fifo))
+
+
+# --- a reader that leaves early (item 8) ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("logs", "--json"),
+        ("logs",),
+        ("call-fixtures",),
+        ("call-fixtures", "missed"),
+        ("fixture-crm", "activities", "--json"),
+        ("check-interfaces", "--json"),
+    ],
+    ids=["logs-json", "logs-table", "fixtures", "fixture-text", "crm-json", "check-json"],
+)
+def test_a_closed_stdout_ends_quietly(args: tuple[str, ...], run: Run, home: Path) -> None:
+    """`appconnect logs --json | head -1`: the reader is gone before the first write."""
+    assert run("log-call").exit_code == 0
+    reader, writer = os.pipe()
+    os.close(reader)  # as `head` does once it has its line
+    env = {**os.environ, "APPCONNECT_HOME": str(home)}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "appconnect", *args],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            env=env,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+    assert done.stderr == b"" or b"OK:" in done.stderr, done.stderr
+    assert b"unexpected" not in done.stderr and b"Exception ignored" not in done.stderr
+    assert done.returncode == 1
+
+
+# --- every identifier that becomes a key or is printed is checked (item 10) -----------------
+
+BAD_IDS = [
+    pytest.param("a\nb", "contains control characters: a\\nb", id="newline"),
+    pytest.param("a\x00b", "contains control characters: a\\x00b", id="nul"),
+    pytest.param("\u202eab", "contains control characters: \\u202eab", id="bidi-override"),
+    pytest.param("9" * 100_000, "is longer than 255 characters (100000)", id="huge"),
+    pytest.param("", "is empty", id="empty"),
+]
+
+
+@pytest.mark.parametrize(("value", "problem"), BAD_IDS)
+@pytest.mark.parametrize(
+    ("args", "what", "where"),
+    [
+        pytest.param(("edit-log", "{}", "--note", "n"), "session id", "SESSION_ID", id="edit-log"),
+        pytest.param(("simulate-recording", "{}"), "session id", "SESSION_ID", id="recording"),
+        pytest.param(("logs", "--session-id", "{}"), "session id", "--session-id", id="logs"),
+        pytest.param(
+            ("check-interfaces", "--session-id", "{}"), "session id", "--session-id", id="check"
+        ),
+        pytest.param(
+            ("fixture-crm", "activities", "--session-id", "{}"),
+            "session id",
+            "--session-id",
+            id="crm-activities",
+        ),
+        pytest.param(
+            ("fixture-crm", "edit-activity", "{}", "--body", "b"),
+            "activity id",
+            "ACTIVITY_ID",
+            id="crm-edit",
+        ),
+        pytest.param(
+            ("fixture-crm", "delete-activity", "{}"), "activity id", "ACTIVITY_ID", id="crm-delete"
+        ),
+    ],
+)
+def test_identifiers_on_the_command_line(
+    args: tuple[str, ...],
+    what: str,
+    where: str,
+    value: str,
+    problem: str,
+    run: Run,
+    logged: dict[str, str],
+) -> None:
+    result = run(*(value if arg == "{}" else arg for arg in args))
+    assert_one_error(result, f"the {what} {problem}", where)
+    assert len(result.stderr) < 500

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -177,3 +178,24 @@ def test_a_missing_file_is_bad_input(run: Run) -> None:
     result = run("connector", "lint", "nope.json")
     assert result.exit_code == 2
     assert result.stderr == "Error: no such file (nope.json)\n"
+
+
+def test_a_json_nested_100k_deep_is_a_finding_not_a_crash(run: Run, tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    result = run("connector", "lint", str(deep))
+    assert result.exit_code == 1
+    assert "$: invalid JSON: nested too deeply" in result.stdout
+    assert "unexpected" not in result.output
+    loaded = run("--connector", str(deep), "log-call")
+    assert loaded.exit_code == 2
+    assert "invalid JSON: nested too deeply" in loaded.stderr
+
+
+def test_a_fifo_is_not_read(run: Run, tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    result = run("connector", "lint", str(fifo))
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: the file is not a regular file ({fifo})\n"
+    assert run("--connector", str(fifo), "log-call").exit_code == 2

@@ -241,3 +241,80 @@ def test_file_secrets_names_only_what_is_in_the_file(env: None) -> None:
     assert file_secrets(both) == ["crm.api_key", "identity.hash_key"]
     from_env = parse_config({"identity": {"hash_key_env": HASH_ENV}}, "t")
     assert file_secrets(from_env) == []
+
+
+# --- URLs: userinfo and secret-looking parameters never printed (issue 15, item 13) ---------
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "http://admin:hunter2@127.0.0.1:9/v1?token=abc123&x=1",
+            "http://***@127.0.0.1:9/v1?token=***&x=1",
+        ),
+        ("https://TOKEN@crm.example.com/api", "https://***@crm.example.com/api"),
+        ("https://crm.example.com/a?api_key=k1&apiKey=k2&page=2", None),
+        (
+            "https://crm.example.com/cb#access_token=t1&state=s",
+            "https://crm.example.com/cb#access_token=***&state=s",
+        ),
+        ("http://u:p@h:99999999/a?client_secret=s", "http://***@h:99999999/a?client_secret=***"),
+        ("http://[::1]:8080/a?b=c", "http://[::1]:8080/a?b=c"),
+        (
+            "https://crm.example.com/v1/activities?page=2",
+            "https://crm.example.com/v1/activities?page=2",
+        ),
+    ],
+)
+def test_redact_url(url: str, shown: str | None) -> None:
+    from appconnect.core.redaction import REDACTED, redact_url, redact_urls
+
+    redacted = redact_url(url)
+    if shown is None:
+        assert "k1" not in redacted and "k2" not in redacted and "page=2" in redacted
+    else:
+        assert redacted == shown
+    assert redact_urls(f"Error: failed ({url})") == f"Error: failed ({redacted})"
+    assert (REDACTED in redacted) == (redacted != url)
+
+
+def test_crm_url_credentials_are_not_echoed_in_errors(run: Run, tmp_path: Path) -> None:
+    config = tmp_path / "appconnect.toml"
+    config.write_text('[crm]\nurl = "http://admin:hunter2@127.0.0.1:9/v1?token=abc123"\n')
+    config.chmod(0o600)
+    result = run("--config", str(config), "log-call")
+    assert result.exit_code != 0
+    assert "hunter2" not in result.output and "abc123" not in result.output
+    assert "http://***@127.0.0.1:9/v1?token=***" in result.stderr
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX mode bits")
+def test_a_url_with_credentials_in_a_readable_config_is_warned_about(tmp_path: Path) -> None:
+    text = '[crm]\nurl = "https://u:pw@crm.example.com"\napi_key = "k"\n'
+    path, warnings = _config_with(tmp_path, text, 0o644)
+    assert warnings == [
+        "appconnect.toml holds a secret (crm.url, crm.api_key) and is readable by group and "
+        f"others (chmod 600 {path}, or use crm.api_key_env / a URL without credentials)"
+    ]
+    assert "pw" not in warnings[0]
+    assert _config_with(tmp_path, '[crm]\nurl = "https://crm.example.com/v1"\n', 0o644)[1] == []
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("https://u:p@crm.example.com", True),
+        ("https://TOKEN@crm.example.com", True),
+        ("https://crm.example.com/?token=x", True),
+        ("https://crm.example.com/cb#access_token=x", True),
+        ("https://crm.example.com/?token=", False),  # nothing to hide
+        ("https://crm.example.com/a/p@x?page=2", False),  # '@' in the path is not userinfo
+        ("https://crm.example.com?", False),
+        (None, False),
+    ],
+)
+def test_url_has_secret(url: str | None, secret: bool) -> None:
+    from appconnect.core.redaction import url_has_secret
+
+    assert url_has_secret(url) is secret

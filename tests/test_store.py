@@ -153,3 +153,93 @@ def test_row_and_composed_body_are_written_together(store: Store) -> None:
     store.record_composed(replace(body, body="- Note: bye\n"))
     again = store.last_composed("fixture", "act-s1")
     assert again is not None and again.body == "- Note: bye\n"
+
+
+# --- tokens encrypted at rest (issue 15, item 15) -------------------------------------------
+
+
+def _raw_tokens(path: Path) -> tuple[str, str]:
+    conn = sqlite3.connect(path)
+    try:
+        row = conn.execute("SELECT accessToken, refreshToken FROM users").fetchone()
+    finally:
+        conn.close()
+    return row[0], row[1]
+
+
+def test_tokens_are_sealed_when_a_key_is_set(tmp_path: Path) -> None:
+    from appconnect.core.store.crypto import PREFIX, TokenCipher
+
+    path = tmp_path / "appconnect.db"
+    store = Store.open(path, cipher=TokenCipher.from_secret("k" * 32))
+    store.upsert_user(User(id="u1", platform="p", accessToken="AT-1", refreshToken="RT-1"))
+    access, refresh = _raw_tokens(path)
+    assert access.startswith(PREFIX) and refresh.startswith(PREFIX)
+    assert "AT-1" not in access and "RT-1" not in refresh
+    assert path.read_bytes().count(b"AT-1") == 0
+    user = store.get_user("u1")
+    assert user is not None and (user.accessToken, user.refreshToken) == ("AT-1", "RT-1")
+    store.save_tokens("u1", access_token="AT-2", refresh_token="RT-2", token_expiry="later")
+    assert "AT-2" not in _raw_tokens(path)[0]
+    assert (store.get_user("u1") or User(id="x")).accessToken == "AT-2"
+    store.close()
+
+
+def test_each_seal_uses_a_fresh_nonce_and_is_bound_to_its_column_and_user() -> None:
+    from appconnect.core.store.crypto import TokenCipher
+
+    cipher = TokenCipher.from_secret("key")
+    first = cipher.seal("same", "accessToken", "u1")
+    assert first != cipher.seal("same", "accessToken", "u1")  # no fixed IV
+    assert cipher.open(first, "accessToken", "u1") == "same"
+    for column, user in (("refreshToken", "u1"), ("accessToken", "u2")):  # moved value
+        with pytest.raises(StoreError, match="cannot decrypt"):
+            cipher.open(first, column, user)
+    assert first is not None
+    tampered = first[:-4] + ("AAAA" if not first.endswith("AAAA") else "BBBB")
+    with pytest.raises(StoreError, match="cannot decrypt"):
+        cipher.open(tampered, "accessToken", "u1")
+
+
+def test_a_sealed_store_needs_its_key_and_a_clear_store_still_reads(tmp_path: Path) -> None:
+    from appconnect.core.store.crypto import TokenCipher
+
+    path = tmp_path / "appconnect.db"
+    clear = Store.open(path, cipher=TokenCipher(None))
+    clear.upsert_user(User(id="u0", platform="p", accessToken="plain"))
+    clear.close()
+    sealed = Store.open(path, cipher=TokenCipher.from_secret("right"))
+    assert (sealed.get_user("u0") or User(id="x")).accessToken == "plain"  # written before
+    sealed.upsert_user(User(id="u1", platform="p", accessToken="AT"))
+    sealed.close()
+    without = Store.open(path, cipher=TokenCipher(None))
+    with pytest.raises(StoreError, match="set APPCONNECT_STORE_KEY"):
+        without.get_user("u1")
+    wrong = Store.open(path, cipher=TokenCipher.from_secret("wrong"))
+    with pytest.raises(StoreError, match="wrong APPCONNECT_STORE_KEY"):
+        wrong.get_user("u1")
+
+
+def test_the_cli_seals_tokens_with_the_key_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from appconnect.cli import app
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("APPCONNECT_STORE_KEY", "an-environment-key")
+    runner = CliRunner()
+    assert runner.invoke(app, ["--home", str(home), "log-call"]).exit_code == 0
+    access, _ = _raw_tokens(home / "appconnect.db")
+    assert access.startswith("enc:v1:")
+    assert (
+        runner.invoke(app, ["--home", str(home), "edit-log", "4001000101", "--note", "n"]).exit_code
+        == 0
+    )
+    monkeypatch.delenv("APPCONNECT_STORE_KEY")
+    result = runner.invoke(app, ["--home", str(home), "log-call", "missed"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: the stored tokens are encrypted: set APPCONNECT_STORE_KEY (users.accessToken)\n"
+    )

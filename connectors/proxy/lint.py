@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from appconnect.connectors.proxy.loader import ProxyConfigError, schema_problems
+from appconnect.connectors.proxy.loader import decode_json, read_text, schema_problems
 from appconnect.connectors.proxy.models import Operation, ProxyConfig, ResponseMapping
 from appconnect.connectors.proxy.templating import expressions, json_key
 from appconnect.connectors.proxy.variables import (
@@ -67,14 +67,9 @@ class Finding:
 
 def lint_file(path: Path) -> list[Finding]:
     """Lint a file; ProxyConfigError only when it cannot be read (a bad argument, not a finding)."""
+    text = read_text(path, "file", missing="no such file")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProxyConfigError("no such file", str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProxyConfigError(f"cannot read the file: {exc}", str(path)) from None
-    try:
-        data = json.loads(text)
+        data = decode_json(text)
     except json.JSONDecodeError as exc:
         return [Finding("$", f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]
     return lint_data(data)

@@ -30,16 +30,32 @@ class ProxyConfigError(ValueError):
         self.where = where
 
 
-def read_json(path: Path) -> Any:
-    """The parsed file; ProxyConfigError when missing, unreadable or not JSON."""
+def read_text(path: Path, what: str = "proxy connector file", missing: str = "") -> str:
+    """The file's UTF-8 text; ProxyConfigError when missing, unreadable or not a regular file
+    (a FIFO would block the read forever)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        if path.exists() and not path.is_file():
+            raise ProxyConfigError(f"the {what} is not a regular file", str(path))
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ProxyConfigError("proxy connector file not found", str(path)) from None
+        raise ProxyConfigError(missing or f"{what} not found", str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ProxyConfigError(f"cannot read proxy connector file: {exc}", str(path)) from None
+        raise ProxyConfigError(f"cannot read the {what}: {exc}", str(path)) from None
+
+
+def decode_json(text: str) -> Any:
+    """json.loads, with nesting too deep for the parser's stack as a JSONDecodeError too."""
     try:
         return json.loads(text)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", text, 0) from None
+
+
+def read_json(path: Path) -> Any:
+    """The parsed file; ProxyConfigError when missing, unreadable or not JSON."""
+    text = read_text(path)
+    try:
+        return decode_json(text)
     except json.JSONDecodeError as exc:
         raise ProxyConfigError(
             f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", str(path)

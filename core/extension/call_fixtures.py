@@ -16,24 +16,24 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from appconnect.core.errors import BadInput, FixtureError
-from appconnect.core.user_files import is_file, parse_json, read_input_text, shown
+from appconnect.core.user_files import (
+    MAX_ID_CHARS,
+    identifier_problem,
+    is_file,
+    parse_json,
+    read_input_text,
+    shown,
+)
 
 BUNDLED_PACKAGE = "appconnect.fixtures"
 BUNDLED_DIR = "calls"
 #: App Connect's callLogs.id and sessionId columns are VARCHAR(255).
-MAX_SESSION_ID_CHARS = 255
+MAX_SESSION_ID_CHARS = MAX_ID_CHARS
 
 
 def id_problem(value: str) -> str | None:
-    """What makes `value` unusable as a call id, or None. App Connect stores it in a 255-char
-    column; a NUL or newline would break lookups and every line of output showing it."""
-    if not value.strip():
-        return "is empty"
-    if len(value) > MAX_SESSION_ID_CHARS:
-        return f"is longer than {MAX_SESSION_ID_CHARS} characters ({len(value)})"
-    if not value.isprintable():
-        return f"contains control characters: {shown(value)}"
-    return None
+    """What makes `value` unusable as a call id, or None (see `identifier_problem`)."""
+    return identifier_problem(value)
 
 
 def check_session_id(value: str, where: str = "--session-id") -> str:
@@ -52,7 +52,15 @@ def _valid_id(value: str) -> str:
     return value
 
 
+def _valid_optional_id(value: str) -> str:
+    # Identity keys may be absent or empty; when given they become keys and get printed.
+    return _valid_id(value) if value else value
+
+
 SessionId = Annotated[str, AfterValidator(_valid_id)]
+OptionalId = Annotated[str, AfterValidator(_valid_optional_id)]
+#: Epoch milliseconds from 1970 to the start of year 9999: any timezone shift still fits a datetime.
+StartTimeMs = Annotated[int, Field(ge=0, le=253_370_764_800_000)]
 
 
 class _Open(BaseModel):
@@ -62,7 +70,7 @@ class _Open(BaseModel):
 class Party(_Open):
     phoneNumber: str | None = None
     name: str | None = None
-    extensionNumber: str | None = None
+    extensionNumber: OptionalId | None = None
 
 
 class Link(_Open):
@@ -72,9 +80,9 @@ class Link(_Open):
 class LogInfo(_Open):
     id: SessionId
     sessionId: SessionId
-    telephonySessionId: str | None = None
+    telephonySessionId: OptionalId | None = None
     direction: Literal["Inbound", "Outbound"]
-    startTime: str | int
+    startTime: str | StartTimeMs
     duration: int | float | str | None = None
     result: str | None = None
     from_: Party = Field(alias="from")
@@ -96,9 +104,9 @@ class CallFixture(_Open):
     transcript: str | None = None
     voicemailLink: str | None = None
     additionalSubmission: dict[str, Any] | None = None
-    extensionNumber: str | None = None
-    hashedExtensionId: str | None = None
-    rcExtensionId: str | None = None
+    extensionNumber: OptionalId | None = None
+    hashedExtensionId: OptionalId | None = None
+    rcExtensionId: OptionalId | None = None
 
     def as_body(self) -> dict[str, Any]:
         """The request body in App Connect's wire shape (`from`, unknown keys kept)."""

@@ -7,7 +7,6 @@ what `appconnect scenario schema` prints.
 
 from __future__ import annotations
 
-import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -16,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from appconnect.core.errors import FixtureError
 from appconnect.core.extension.call_fixtures import CallFixture, load_call_fixture, with_overrides
-from appconnect.core.user_files import is_file, parse_json, read_input_text, shown
+from appconnect.core.user_files import is_file, parse_json, parse_toml, read_input_text, shown
 
 BUNDLED_PACKAGE = "appconnect.fixtures"
 BUNDLED_DIR = "scenarios"
@@ -271,12 +270,7 @@ def parse_scenario(text: str, suffix: str, where: str) -> Scenario:
 
 
 def _parse_toml(text: str, where: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise FixtureError(f"invalid TOML: {exc}", where) from None
-    except RecursionError:
-        raise FixtureError("invalid TOML: nested too deeply", where) from None
+    return parse_toml(text, where, FixtureError)
 
 
 def _check_calls(scenario: Scenario, where: str) -> None:

@@ -7,6 +7,7 @@ in `PRAGMA user_version`; `MIGRATIONS[n]` takes a store from version n to n + 1.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -20,6 +21,8 @@ from typing import Any, Literal
 
 from appconnect.connectors.contract import CallLogRecord, User
 from appconnect.core.errors import StoreError
+from appconnect.core.home import prepare_home
+from appconnect.core.store.crypto import ENCRYPTED_COLUMNS, TokenCipher
 
 CALL_LOG_COLUMNS = (
     "id",
@@ -157,17 +160,23 @@ class ComposedBody:
 class Store:
     """One connection to the store. Writes happen inside `transaction()`."""
 
-    def __init__(self, conn: sqlite3.Connection, where: str) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, where: str, cipher: TokenCipher | None = None
+    ) -> None:
         self._conn = conn
         self.where = where
+        self._cipher = cipher or TokenCipher(None)
 
     @classmethod
-    def open(cls, path: Path | None) -> Store:
-        """Open (creating and migrating) the store at `path`; None is an in-memory store."""
+    def open(cls, path: Path | None, cipher: TokenCipher | None = None) -> Store:
+        """Open (creating and migrating) the store at `path`; None is an in-memory store.
+
+        Tokens are sealed with `cipher`, by default keyed from $APPCONNECT_STORE_KEY (unset:
+        stored in the clear, as App Connect stores them)."""
         where = str(path) if path else ":memory:"
         try:
             if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                prepare_home(path.parent)
                 # users.accessToken holds CRM credentials: the file is user-only from birth.
                 os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
             # check_same_thread off: `appconnect serve` answers from its server thread, one
@@ -175,12 +184,12 @@ class Store:
             conn = sqlite3.connect(where, isolation_level=None, timeout=30, check_same_thread=False)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA busy_timeout = 30000")
-            store = cls(conn, where)
+            store = cls(conn, where, cipher or TokenCipher.from_env())
             store._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the store: {exc}", where) from None
         except OSError as exc:
-            raise StoreError(f"cannot create the store: {exc.strerror}", where) from None
+            raise StoreError(_os_problem(exc), where) from None
         return store
 
     def close(self) -> None:
@@ -207,19 +216,30 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on any error: a failed step leaves no trace."""
-        self._conn.execute("BEGIN IMMEDIATE")
         try:
-            yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            # A store on a read-only disk or mount opens fine and fails at its first write.
+            if "readonly" in str(exc) or "read-only" in str(exc):
+                raise StoreError(
+                    "the store is read-only (a read-only disk or mount?); set --home or "
+                    "APPCONNECT_HOME",
+                    self.where,
+                ) from None
             raise
-        self._conn.execute("COMMIT")
 
     # --- users ---------------------------------------------------------------------------
 
     def get_user(self, user_id: str) -> User | None:
         row = self._conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
-        return _user_from_row(row) if row else None
+        return self._user_from_row(row) if row else None
 
     def latest_user(self, platform: str) -> User | None:
         """The most recently connected user of a platform: the harness's "logged-in" user."""
@@ -227,16 +247,20 @@ class Store:
             "SELECT * FROM users WHERE platform = ? ORDER BY updatedAt DESC, rowid DESC LIMIT 1",
             (platform,),
         ).fetchone()
-        return _user_from_row(row) if row else None
+        return self._user_from_row(row) if row else None
 
     def upsert_user(self, user: User) -> User:
-        """Login: insert a new user with empty settings, or update everything but settings."""
-        existing = self.get_user(user.id)
+        """Login: insert a new user with empty settings, or update everything but settings.
+
+        The read is inside the write transaction: concurrent first logins of one user (a fresh
+        home, many `log-call`s at once) then see each other's row instead of both inserting.
+        """
         stamp = now_timestamp()
         with self.transaction() as conn:
+            existing = self.get_user(user.id)
             if existing is None:
                 user = replace(user, userSettings={})
-                values = _user_values(user)
+                values = self._user_values(user)
                 conn.execute(
                     f"INSERT INTO users ({', '.join(USER_COLUMNS)}, createdAt, updatedAt) "
                     f"VALUES ({', '.join('?' * len(USER_COLUMNS))}, ?, ?)",
@@ -245,7 +269,7 @@ class Store:
             else:
                 user = replace(user, userSettings=existing.userSettings)
                 columns = [c for c in USER_COLUMNS if c not in ("id", "userSettings")]
-                values = _user_values(user)
+                values = self._user_values(user)
                 by_name = dict(zip(USER_COLUMNS, values, strict=True))
                 conn.execute(
                     f"UPDATE users SET {', '.join(f'{c} = ?' for c in columns)}, updatedAt = ? "
@@ -258,11 +282,13 @@ class Store:
         self, user_id: str, *, access_token: str, refresh_token: str, token_expiry: str
     ) -> User:
         """Rotated OAuth tokens, all three in one transaction (never half a rotation)."""
+        sealed_access = self._cipher.seal(access_token, "accessToken", user_id)
+        sealed_refresh = self._cipher.seal(refresh_token, "refreshToken", user_id)
         with self.transaction() as conn:
             conn.execute(
                 "UPDATE users SET accessToken = ?, refreshToken = ?, tokenExpiry = ?, "
                 "updatedAt = ? WHERE id = ?",
-                (access_token, refresh_token, token_expiry, now_timestamp(), user_id),
+                (sealed_access, sealed_refresh, token_expiry, now_timestamp(), user_id),
             )
         user = self.get_user(user_id)
         if user is None:
@@ -420,12 +446,39 @@ class Store:
         ).fetchone()
         return str(row["note"]) if row else None
 
+    def _user_values(self, user: User) -> tuple[Any, ...]:
+        values = []
+        for column in USER_COLUMNS:
+            value = getattr(user, column)
+            if column in _JSON_USER_COLUMNS:
+                value = json.dumps(dict(value))
+            elif column in ENCRYPTED_COLUMNS:
+                value = self._cipher.seal(value, column, user.id)
+            values.append(value)
+        return tuple(values)
+
+    def _user_from_row(self, row: sqlite3.Row) -> User:
+        data = {column: row[column] for column in USER_COLUMNS}
+        for column in _JSON_USER_COLUMNS:
+            data[column] = json.loads(data[column]) if data[column] else {}
+        for column in ENCRYPTED_COLUMNS:
+            data[column] = self._cipher.open(data[column], column, str(data["id"]))
+        return User(**data)
+
     def explain_session_lookup(self) -> list[str]:
         """The query plan of a session lookup (tests check it uses the sessionId index)."""
         rows = self._conn.execute(
             "EXPLAIN QUERY PLAN SELECT * FROM callLogs WHERE sessionId = ?", ("x",)
         ).fetchall()
         return [str(row["detail"]) for row in rows]
+
+
+def _os_problem(exc: OSError) -> str:
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return f"the home is not writable ({exc.strerror}); set --home or APPCONNECT_HOME"
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        return "the home is not a directory; set --home or APPCONNECT_HOME"
+    return f"cannot create the store: {exc.strerror}"
 
 
 def _upsert_composed(conn: sqlite3.Connection, composed: ComposedBody, stamp: str) -> None:
@@ -464,19 +517,6 @@ def _identity_filter(
     return "", ()
 
 
-def _user_values(user: User) -> tuple[Any, ...]:
-    values = []
-    for column in USER_COLUMNS:
-        value = getattr(user, column)
-        values.append(json.dumps(dict(value)) if column in _JSON_USER_COLUMNS else value)
-    return tuple(values)
-
-
-def _user_from_row(row: sqlite3.Row) -> User:
-    data = {column: row[column] for column in USER_COLUMNS}
-    for column in _JSON_USER_COLUMNS:
-        data[column] = json.loads(data[column]) if data[column] else {}
-    return User(**data)
 
 
 def _call_log_from_row(row: sqlite3.Row) -> CallLogRecord:
