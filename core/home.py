@@ -8,7 +8,9 @@ from pathlib import Path
 HOME_ENV = "APPCONNECT_HOME"
 CONFIG_ENV = "APPCONNECT_CONFIG"
 DB_NAME = "appconnect.db"
-FIXTURE_CRM_NAME = "fixture-crm.json"
+FIXTURE_CRM_NAME = "fixture-crm.db"
+# What homes held before the fixture CRM moved to SQLite; CRMState migrates it once, on open.
+LEGACY_FIXTURE_CRM_NAME = "fixture-crm.json"
 
 
 def harness_home() -> Path:
