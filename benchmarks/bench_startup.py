@@ -70,7 +70,8 @@ def time_command(command: list[str], env: dict[str, str], repeat: int,
     return round(1000 * statistics.median(runs), 1)
 
 
-def node_require(repeat: int) -> float | None:
+def node_command() -> tuple[list[str], dict[str, str]] | None:
+    """`node -e "require('@app-connect/core')"` with the integration suite's install."""
     try:
         from tests.node_core import NodeUnavailable, ensure_installed
         installed = ensure_installed()
@@ -81,7 +82,7 @@ def node_require(repeat: int) -> float | None:
     # The core builds its Sequelize instance at require time: it needs a DATABASE_URL.
     env = {**os.environ, "NODE_PATH": str(installed.node_modules), "NODE_NO_WARNINGS": "1",
            "DATABASE_URL": f"sqlite:{work}/db.sqlite"}
-    return time_command(["node", "-e", "require('@app-connect/core')"], env, repeat)
+    return ["node", "-e", "require('@app-connect/core')"], env
 
 
 def main() -> None:
@@ -90,9 +91,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
-    node = node_require(args.repeat)
-    if node is not None:
-        print(f"node -e \"require('@app-connect/core')\": {node} ms (median of {args.repeat})")
+    node = node_command()
     log_call = [sys.executable, "-m", "appconnect", "log-call", "--session-id"]
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
         homes = {}
@@ -100,16 +99,22 @@ def main() -> None:
             homes[records] = Path(tmp) / f"home-{records}"
             built = build_home(homes[records], records)
             print(f"home of {records} records built in {built:.0f} s")
-        # Round-robin, so a change in the machine's load hits every size alike.
+        # Round-robin, node included, so a change in the machine's load hits all alike.
         runs: dict[int, list[float]] = {records: [] for records in args.records}
+        node_runs: list[float] = []
         for n in range(args.repeat):
+            if node is not None:
+                node_runs.append(time_command(node[0], node[1], 1))
             for records, home in homes.items():
                 runs[records].append(time_command(log_call, _env(home), 1, vary=f"r{n}"))
+    node_ms = round(statistics.median(node_runs), 1) if node_runs else None
+    if node_ms:
+        print(f"node -e \"require('@app-connect/core')\": {node_ms} ms (median of {args.repeat})")
     baseline = None
     for records, values in runs.items():
         ms = round(statistics.median(values), 1)
         baseline = baseline or ms
-        ratio = f", {ms / node:.2f}x node" if node else ""
+        ratio = f", {ms / node_ms:.2f}x node" if node_ms else ""
         print(f"log-call on a home of {records:>7} records: {ms} ms "
               f"({ms / baseline:.2f}x the first size{ratio})")
 
