@@ -159,14 +159,16 @@ def test_oversized_body_is_refused_before_it_is_read(served: Served) -> None:
         sock.close()
 
 
-def test_sigterm_stops_gracefully_and_keep_alive_is_on(served: Served) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_signals_stop_it_cleanly_and_keep_alive_is_on(served: Served, signum: int) -> None:
     with httpx.Client(base_url=served.url, timeout=5) as client:
         first = client.get("/isAlive")
         assert first.headers.get("connection", "keep-alive").lower() != "close"
         assert client.get("/isAlive").text == "OK"
-    code, stderr = stop(served)
-    assert code == 0
-    assert "Traceback" not in stderr
+    served.process.send_signal(signum)
+    assert served.process.wait(timeout=10) == 0
+    assert served.process.stderr is not None
+    assert "Traceback" not in served.process.stderr.read()
 
 
 def test_port_in_use_is_one_line(home: Path) -> None:
