@@ -29,11 +29,12 @@ def bench(
         int, typer.Option("--concurrency", "-c", min=1, max=64, help="Worker processes.")
     ] = 1,
     transport: Annotated[
-        Literal["inprocess", "loopback", "configured"],
+        Literal["inprocess", "loopback", "configured", "serve"],
         typer.Option(
             "--transport",
             help="inprocess: the fixture CRM in each worker; loopback: a fixture CRM served on "
-            "127.0.0.1; configured: the CRM in your config (asks first, rate-capped).",
+            "127.0.0.1; configured: the CRM in your config (asks first, rate-capped); serve: "
+            "`appconnect serve` on a fresh real home, over HTTP (-c: workers and clients).",
         ),
     ] = "inprocess",
     rate: Annotated[
@@ -120,7 +121,7 @@ def bench(
                     for name, s in group.items()
                 ),
             )  # fmt: skip
-        if home_persistent:
+        if home_persistent or transport == "serve":
             terminal.table(
                 "growth (p50 of the first and last 10% of each step)",
                 ("step", "first 10% ms", "last 10% ms"),

@@ -39,3 +39,15 @@ def test_cli_flag_and_its_one_line_refusal(home: Path) -> None:
     )
     assert refused.exit_code == 2
     assert refused.stderr.startswith("Error: --home-persistent runs with --transport inprocess")
+
+
+def test_transport_serve_drives_appconnect_serve_over_http(home: Path) -> None:
+    report = run_bench(
+        HarnessConfig(), home=home, lifecycles=8, concurrency=2, transport="serve"
+    ).as_dict()
+    assert (report["transport"], report["persistent"]) == ("serve", True)
+    assert (report["errors"], report["duplicates"], report["lost"]) == (0, 0, 0)
+    assert list(report["steps"]) == ["log", "edit", "recording", "final-data"]
+    assert all(stats["count"] == 8 for stats in report["steps"].values())
+    assert set(report["growth"]) == set(report["steps"])
+    assert [p.name for p in home.iterdir()] == []  # the served home was removed

@@ -6,7 +6,8 @@ are processes (the GIL would serialise threads), each with its own in-memory sto
 
 - `inprocess`: each worker drives its own in-memory fixture CRM through httpx's WSGI transport;
 - `loopback`: one server process serves a fresh fixture CRM on 127.0.0.1, workers talk HTTP;
-- `configured`: the configured CRM, rate-capped (the CLI asks for confirmation first).
+- `configured`: the configured CRM, rate-capped (the CLI asks for confirmation first);
+- `serve`: `appconnect serve` on a fresh real home, driven over HTTP (bench_serve.py).
 
 `persistent=True` (`--home-persistent`) runs `inprocess` against a real, fresh home instead of
 memory: the SQLite store and the SQLite fixture CRM on disk, committed as a user's commands
@@ -47,7 +48,7 @@ from appconnect.core.runs.scenarios import (
     SsclLogStep,
 )
 
-Transport = Literal["inprocess", "loopback", "configured"]
+Transport = Literal["inprocess", "loopback", "configured", "serve"]
 UPDATE_KINDS = frozenset(
     {"edit", "recording", "voicemail", "final-data", "ai-note", "transcript", "ringsense",
      "sscl-update"}
@@ -215,6 +216,14 @@ def run_bench(
     if not any(isinstance(s, LogStep | SsclLogStep) for s in scenario.steps):
         raise BadInput("a bench scenario needs a log or sscl-log step", scenario.name)
     concurrency = min(concurrency, lifecycles)
+    if transport == "serve":  # always a real home: the server's
+        if scenario is not DEFAULT_LIFECYCLE:
+            raise BadInput("--transport serve runs the default lifecycle only", "bench")
+        from appconnect.core.runs.bench_serve import run_serve_bench
+
+        served: BenchReport = run_serve_bench(home, lifecycles, concurrency, progress)
+        served.persistent = True
+        return served
     if persistent and transport != "inprocess":
         raise BadInput("--home-persistent runs with --transport inprocess", "bench")
     if persistent:  # a fresh home inside the given one, so the user's own data is untouched
