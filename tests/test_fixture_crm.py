@@ -374,6 +374,7 @@ def _legacy_file(path: Path) -> dict[str, object]:
     path.write_text(json.dumps(data))
     os.chmod(path, 0o600)
     (path.parent / (path.name + ".lock")).touch()
+    (path.parent / f".{path.name}.k1ll3d.tmp").write_text('{"apiKey": "fxk_half-written')
     return data
 
 
@@ -393,6 +394,7 @@ def test_old_json_home_is_migrated_once_keeping_its_data(tmp_path: Path) -> None
     retired = tmp_path / "fixture-crm.json.migrated"
     assert not legacy.exists() and stat.S_IMODE(retired.stat().st_mode) == 0o600
     assert not (tmp_path / "fixture-crm.json.lock").exists()
+    assert list(tmp_path.glob(".fixture-crm.json.*.tmp")) == []  # killed writes' leftovers
     retired.rename(legacy)
     assert CRMState(tmp_path / "fixture-crm.db").create_activity({"contactId": "ct-1"})["id"] \
         == "act-5"
