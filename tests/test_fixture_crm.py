@@ -497,3 +497,20 @@ def test_seed_file_not_world_readable_even_with_loose_umask(tmp_path: Path) -> N
         os.umask(old)
     for path in tmp_path.glob("crm.db*"):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+@pytest.mark.parametrize("kind", ["corrupt-json", "json-directory", "db-directory"])
+def test_a_broken_crm_file_is_one_error_line_exit_2(tmp_path: Path, kind: str) -> None:
+    from typer.testing import CliRunner
+
+    from appconnect.cli import app
+
+    if kind == "corrupt-json":
+        (tmp_path / "fixture-crm.json").write_text("{bad")
+    else:
+        (tmp_path / ("fixture-crm.json" if kind == "json-directory" else "fixture-crm.db")).mkdir()
+    result = CliRunner().invoke(app, ["fixture-crm", "activities"],
+                                env={"APPCONNECT_HOME": str(tmp_path)})
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: ")
+    assert "unexpected" not in result.stderr and "fixture-crm." in result.stderr
