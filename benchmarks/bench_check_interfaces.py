@@ -3,9 +3,9 @@
     .venv/bin/python benchmarks/bench_check_interfaces.py            # N = 1000 and 10000
     .venv/bin/python benchmarks/bench_check_interfaces.py --rows 500 --concurrency 1 8
 
-Each size gets a fresh home: N fixture-CRM activities written to the data file in one go
-(CRMState saves the whole file on every mutation, so N creates would cost O(N^2)), and N rows
-inserted through `Store.insert_call_log` with the body core composed for each. Then the full
+Each size gets a fresh home: N fixture-CRM activities created through `CRMState` (one SQLite
+transaction each, O(log N)), and N rows inserted through `Store.insert_call_log` with the body
+core composed for each. Then the full
 check (login, reconciliation, CRM listing, contract probes) is timed in-process, and once more
 as the real CLI in a subprocess (interpreter start-up included). The target is < 10 s at 10,000.
 """
@@ -13,7 +13,6 @@ as the real CLI in a subprocess (interpreter start-up included). The target is <
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -39,21 +38,11 @@ BODY = (
 def build_home(home: Path, rows: int) -> float:
     """A home with `rows` linked rows and activities; returns the seconds it took."""
     started = time.perf_counter()
-    crm_file = fixture_crm_path(home)
-    CRMState(crm_file)  # creates and seeds the data file (and its API key)
-    # One real record from the state itself, so the benchmark follows its schema.
-    template = CRMState(None).create_activity({"contactId": "ct-1"})
-    data = json.loads(crm_file.read_text())
+    crm = CRMState(fixture_crm_path(home))  # creates and seeds the database (and its API key)
     for i in range(1, rows + 1):
-        activity = dict(template, id=f"act-{i}", sessionId=f"bench-{i}", extra={})
-        activity.update(subject="Renewal", body=BODY.format(i=i), ownerId=SEED_ME["id"])
-        data["activities"][activity["id"]] = activity
-    data["nextActivity"] = rows + 1
-    tmp = crm_file.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # the file holds the key
-    with os.fdopen(fd, "w") as fh:
-        json.dump(data, fh)
-    os.replace(tmp, crm_file)
+        crm.create_activity({"contactId": "ct-1", "sessionId": f"bench-{i}",
+                             "subject": "Renewal", "body": BODY.format(i=i)})
+    crm.close()
 
     store = Store.open(db_path(home))
     try:

@@ -29,11 +29,12 @@ def bench(
         int, typer.Option("--concurrency", "-c", min=1, max=64, help="Worker processes.")
     ] = 1,
     transport: Annotated[
-        Literal["inprocess", "loopback", "configured"],
+        Literal["inprocess", "loopback", "configured", "serve"],
         typer.Option(
             "--transport",
             help="inprocess: the fixture CRM in each worker; loopback: a fixture CRM served on "
-            "127.0.0.1; configured: the CRM in your config (asks first, rate-capped).",
+            "127.0.0.1; configured: the CRM in your config (asks first, rate-capped); serve: "
+            "`appconnect serve` on a fresh real home, over HTTP (-c: workers and clients).",
         ),
     ] = "inprocess",
     rate: Annotated[
@@ -51,6 +52,14 @@ def bench(
             help="Chaos run: this share of CRM requests fail (429, 5xx, lost answers).",
         ),
     ] = 0.0,
+    home_persistent: Annotated[
+        bool,
+        typer.Option(
+            "--home-persistent",
+            help="Run against a fresh real home (SQLite store and fixture CRM on disk, inside "
+            "this home, removed afterwards) instead of memory.",
+        ),
+    ] = False,
     yes: Annotated[
         bool, typer.Option("--yes", help="Do not ask before loading a real CRM.")
     ] = False,
@@ -95,6 +104,7 @@ def bench(
             rate_per_s=cap,
             fault_rate=faults,
             progress=advance,
+            persistent=home_persistent,
         )
     data = report.as_dict()
     if as_json:
@@ -111,6 +121,12 @@ def bench(
                     for name, s in group.items()
                 ),
             )  # fmt: skip
+        if home_persistent or transport == "serve":
+            terminal.table(
+                "growth (p50 of the first and last 10% of each step)",
+                ("step", "first 10% ms", "last 10% ms"),
+                ((name, first, last) for name, (first, last) in report.growth.items()),
+            )
         terminal.info(
             f"{report.lifecycles} lifecycles in {report.seconds:.2f} s: "
             f"{report.lifecycles_per_s:.1f} lifecycles/s ({transport}, {report.concurrency} "

@@ -26,20 +26,29 @@ def serve(
     port: Annotated[
         int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free).")
     ] = 8765,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="Server processes (sharing the home).")
+    ] = 1,
 ) -> None:
-    """Serve the fixture CRM over HTTP on 127.0.0.1 until interrupted."""
-    from appconnect.core.targets.fixture_crm import make_server
+    """Serve the fixture CRM over HTTP on 127.0.0.1 (gunicorn) until SIGTERM or Ctrl-C."""
+    from appconnect.core.errors import BadInput
+    from appconnect.core.serve import http
+    from appconnect.core.targets.fixture_crm import CRMState, FixtureCRM
 
     app = app_context(ctx)
-    with app.embedded() as harness:
-        server, bound = make_server(harness.crm_state, host="127.0.0.1", port=port)
-    app.terminal.info(f"fixture CRM serving http://127.0.0.1:{bound} (Ctrl-C to stop)")
+    with app.embedded() as harness:  # creates or migrates the home's CRM now, with one-line errors
+        path = harness.crm_state.path
+    options = http.ServeOptions(port=port, workers=workers)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+        sock = http.bind(options)
+    except OSError as exc:
+        raise BadInput(str(exc), "fixture-crm serve") from None
+
+    def ready(url: str) -> None:
+        app.terminal.info(f"fixture CRM serving {url} (Ctrl-C to stop)")
+
+    # Each worker opens its own connection to the home's database, after the fork.
+    http.run(sock, lambda: FixtureCRM(CRMState(path)), options, on_ready=ready)
 
 
 @group.command("activities")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import secrets
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from appconnect.cli.context import app_context, handle_errors
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 
 def register(app: typer.Typer) -> None:
@@ -21,6 +24,26 @@ def serve(
     port: Annotated[
         int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free).")
     ] = 6066,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (loopback unless you say so).")
+    ] = "127.0.0.1",
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="Server processes (sharing the home).")
+    ] = 1,
+    threads: Annotated[int, typer.Option("--threads", min=1, max=256, help="Per worker.")] = 8,
+    read_timeout: Annotated[
+        float,
+        typer.Option("--read-timeout", min=0.1, max=600,
+                     help="Seconds a client may stall while sending a request."),
+    ] = 10.0,
+    unscoped: Annotated[
+        bool,
+        typer.Option(
+            "--unscoped",
+            help="App Connect's behaviour: any valid token reads and changes any user's logs "
+            "by session id (default: each token only its own user's).",
+        ),
+    ] = False,
     secret_env: Annotated[
         str,
         typer.Option(
@@ -32,25 +55,34 @@ def serve(
 ) -> None:
     """Serve the Python core over the call-logging routes of @app-connect/core (/isAlive,
     /implementedInterfaces, /apiKeyLogin, /contact, /callLog, /callDisposition,
-    /callLog/cacheNote) with App Connect's JWT scheme, until interrupted."""
-    from wsgiref.simple_server import WSGIRequestHandler, make_server
-
-    from appconnect.core.serve.app import CoreServer
-
-    class Quiet(WSGIRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            pass  # request lines may carry ?jwtToken=: never print them
+    /callLog/cacheNote) with App Connect's JWT scheme, on gunicorn, until SIGTERM or Ctrl-C."""
+    from appconnect.core.errors import BadInput
+    from appconnect.core.serve import http
 
     app = app_context(ctx)
+    # A random secret is shared by the workers: they fork after it is drawn.
     secret = os.environ.get(secret_env) or secrets.token_urlsafe(32)
-    with app.embedded() as harness:
-        server = make_server("127.0.0.1", port, CoreServer(harness, secret), handler_class=Quiet)
+    with app.embedded() as harness:  # opens (creates, migrates) the home once, before binding
+        harness.store  # noqa: B018 - fail here, with one line, on a bad store or config
+        if harness.embedded_crm:
+            harness.crm_state  # noqa: B018
+    options = http.ServeOptions(
+        host=host, port=port, workers=workers, threads=threads, read_timeout=read_timeout
+    )
+    try:
+        sock = http.bind(options)
+    except OSError as exc:
+        raise BadInput(str(exc), "serve") from None
+
+    def make_app() -> WSGIApplication:
+        from appconnect.core.serve.app import CoreServer
+
+        return CoreServer(app.embedded(), secret, scoped=not unscoped)  # one per worker
+
+    def ready(url: str) -> None:
+        scope = "unscoped" if unscoped else "scoped by user"
         app.terminal.info(
-            f"App Connect core serving http://127.0.0.1:{server.server_port} (Ctrl-C to stop)"
+            f"App Connect core serving {url} ({workers} worker(s), {scope}; Ctrl-C to stop)"
         )
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            server.server_close()
+
+    http.run(sock, make_app, options, on_ready=ready)

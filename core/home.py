@@ -12,7 +12,9 @@ from pathlib import Path
 HOME_ENV = "APPCONNECT_HOME"
 CONFIG_ENV = "APPCONNECT_CONFIG"
 DB_NAME = "appconnect.db"
-FIXTURE_CRM_NAME = "fixture-crm.json"
+FIXTURE_CRM_NAME = "fixture-crm.db"
+# What homes held before the fixture CRM moved to SQLite; CRMState migrates it once, on open.
+LEGACY_FIXTURE_CRM_NAME = "fixture-crm.json"
 #: A temp file this old was left by a killed write: a live write renames its own in milliseconds.
 STALE_TEMP_SECONDS = 60
 #: Fixture CRM data files up to this size are parsed in full when the home is opened.
@@ -43,6 +45,7 @@ def prepare_home(home: Path) -> None:
         raise PermissionError(errno.EACCES, "Permission denied or read-only", str(home))
     remove_stale_temp_files(home)
     check_fixture_crm_file(fixture_crm_path(home))
+    check_fixture_crm_file(home / LEGACY_FIXTURE_CRM_NAME)  # what a migration would read
 
 
 def check_fixture_crm_file(path: Path) -> None:

@@ -8,7 +8,6 @@ attempts and session ids are parametrized below.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -22,6 +21,7 @@ from typer.testing import CliRunner, Result
 from appconnect.cli import app
 from appconnect.core.home import DB_NAME, FIXTURE_CRM_NAME
 from appconnect.core.user_files import MAX_INPUT_BYTES
+from tests.state_snapshot import fingerprint
 
 Run = Callable[..., Result]
 CORPUS = Path(__file__).parent / "data" / "bad_input"
@@ -35,8 +35,7 @@ def corpus(kind: str) -> list[str]:
 
 def state_hashes(home: Path) -> dict[str, str]:
     return {
-        name: hashlib.sha256((home / name).read_bytes()).hexdigest()
-        for name in (DB_NAME, FIXTURE_CRM_NAME)
+        name: fingerprint(home / name) for name in (DB_NAME, FIXTURE_CRM_NAME)
     }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import sys
@@ -13,19 +12,14 @@ import pytest
 from typer.testing import Result
 
 from appconnect import __version__
+from tests.state_snapshot import home_snapshot
 
 Run = Callable[..., Result]
 
 
 def snapshot(home: Path) -> dict[str, str]:
-    """Content hashes of every state file, to prove a failed command wrote nothing."""
-    if not home.exists():
-        return {}
-    return {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(home.iterdir())
-        if p.is_file() and not p.name.endswith((".lock", "-journal"))
-    }
+    """Content fingerprints of every state file, to prove a failed command wrote nothing."""
+    return home_snapshot(home)
 
 
 @pytest.fixture

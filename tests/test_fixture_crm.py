@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -299,25 +300,37 @@ def test_wrong_method_is_405_with_allow(client: httpx.Client) -> None:
 # -- persistence ---------------------------------------------------------------------------------
 
 
-def test_data_file_is_created_private_and_shared(tmp_path: Path) -> None:
-    path = tmp_path / "nested" / "dir" / "crm.json"
+def test_database_is_created_private_and_shared(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "dir" / "crm.db"
     writer = CRMState(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     reader = CRMState(path)
-    assert reader.api_key == writer.api_key  # the key lives in the file, not the process
+    assert reader.api_key == writer.api_key  # the key lives in the database, not the process
 
     writer.create_activity({"contactId": "ct-3", "subject": "persisted"})
     assert reader.get_activity("act-1")["subject"] == "persisted"
     reader.update_activity("act-1", {"body": "from the other side"}, by="user")
     assert writer.get_activity("act-1")["lastEditedBy"] == "user"
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    # Only the data file and its lock: no temp files left behind.
-    assert sorted(p.name for p in path.parent.iterdir()) == ["crm.json", "crm.json.lock"]
-    assert json.loads(path.read_text())["nextActivity"] == 2
+    # SQLite's WAL side files hold the same data: they must be as private as the database.
+    names = sorted(p.name for p in path.parent.iterdir())
+    assert names == ["crm.db", "crm.db-shm", "crm.db-wal"]  # no temp files, no lock sidecar
+    assert {stat.S_IMODE(p.stat().st_mode) for p in path.parent.glob("crm.db*")} == {0o600}
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    indexes = {row[0] for row in conn.execute("SELECT sql FROM sqlite_master WHERE type='index'")}
+    assert any("phone_key" in (sql or "") for sql in indexes)
+    assert any("extension" in (sql or "") for sql in indexes)
+    assert any("session_id" in (sql or "") for sql in indexes)
+
+
+def test_json_name_means_the_database_beside_it(tmp_path: Path) -> None:
+    CRMState(tmp_path / "crm.json").create_activity({"contactId": "ct-1"})
+    assert not (tmp_path / "crm.json").exists()
+    assert CRMState(tmp_path / "crm.db").get_activity("act-1")["contactId"] == "ct-1"
 
 
 def test_ids_not_reused_after_delete_across_processes(tmp_path: Path) -> None:
-    path = tmp_path / "crm.json"
+    path = tmp_path / "crm.db"
     first = CRMState(path)
     first.create_activity({"contactId": "ct-1"})
     first.delete_activity("act-1")
@@ -325,33 +338,85 @@ def test_ids_not_reused_after_delete_across_processes(tmp_path: Path) -> None:
     second = CRMState(path)
     assert second.create_activity({"contactId": "ct-5"})["id"] == "act-2"
     assert second.create_contact("Quinn", "+16505550178")["id"] == "ct-6"
+    with pytest.raises(NotFound, match="deleted by user"):
+        second.get_activity("act-1")
 
 
-def test_reads_reload_only_when_the_file_changed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = tmp_path / "crm.json"
-    state, other = CRMState(path), CRMState(path)
-    loads: list[str] = []
-    real_load = state._load
+def test_refused_write_changes_nothing(tmp_path: Path) -> None:
+    state = CRMState(tmp_path / "crm.db")
+    with pytest.raises(Invalid):
+        state.create_activity({"contactId": "ct-99"})
+    assert state.create_activity({"contactId": "ct-1"})["id"] == "act-1"  # counter untouched
+    with pytest.raises(Invalid):
+        state.update_section("oauth", lambda s: (s.update(x=1), state_error())[1])
+    assert state.section("oauth") == {}
 
-    def counting_load() -> None:
-        loads.append("load")
-        real_load()
 
-    monkeypatch.setattr(state, "_load", counting_load)
-    for _ in range(5):
-        state.me()
-        state.find_contacts(phone="6505550101")
-    assert loads == []
-    other.create_activity({"contactId": "ct-2"})
-    assert state.get_activity("act-1")["contactId"] == "ct-2"
-    state.list_activities()
-    assert len(loads) == 1
+def state_error() -> None:
+    raise Invalid("refused")
+
+
+def _legacy_file(path: Path) -> dict[str, object]:
+    """A home written by the JSON-file fixture CRM: two activities, one deleted, OAuth data."""
+    me = {"id": "fx-user-1", "name": "Avery Agent", "email": "a@x.test",
+          "timezoneName": "UTC", "timezoneOffset": "+00:00"}
+    contact = {"id": "ct-1", "name": "Dana", "phone": "+16505550101", "extension": "7",
+               "type": "Contact"}
+    activity = {"id": "act-3", "contactId": "ct-1", "ownerId": "fx-user-1", "sessionId": "s-9",
+                "subject": "Old", "body": "kept", "direction": "Inbound", "startTime": None,
+                "duration": 5, "result": None, "recordingLink": None, "extra": {"k": 1},
+                "createdAt": FIXED_NOW, "updatedAt": FIXED_NOW, "revision": 2,
+                "createdBy": "api", "lastEditedBy": "user"}
+    data = {"schema": 1, "apiKey": "fxk_legacy-key", "meId": "fx-user-1", "users": [me],
+            "contacts": {"ct-1": contact}, "activities": {"act-3": activity},
+            "deleted": {"act-2": {"deletedBy": "user", "deletedAt": FIXED_NOW}},
+            "nextContact": 2, "nextActivity": 4, "oauth": {"client": {"id": "c"}}}
+    path.write_text(json.dumps(data))
+    os.chmod(path, 0o600)
+    (path.parent / (path.name + ".lock")).touch()
+    (path.parent / f".{path.name}.k1ll3d.tmp").write_text('{"apiKey": "fxk_half-written')
+    return data
+
+
+def test_old_json_home_is_migrated_once_keeping_its_data(tmp_path: Path) -> None:
+    legacy = tmp_path / "fixture-crm.json"
+    data = _legacy_file(legacy)
+    state = CRMState(tmp_path / "fixture-crm.db")
+    assert state.api_key == "fxk_legacy-key"
+    assert state.list_activities() == list(data["activities"].values())  # type: ignore[union-attr]
+    assert state.find_contacts(phone="650-555-0101", extension="7")[0]["name"] == "Dana"
+    assert state.section("oauth") == {"client": {"id": "c"}}
+    with pytest.raises(NotFound, match="deleted by user"):
+        state.get_activity("act-2")
+    assert state.create_activity({"contactId": "ct-1"})["id"] == "act-4"  # counters kept
+    assert state.create_contact("Lee", "+16505550999")["id"] == "ct-2"
+    # Retired, private, and never read again: a later edit of it changes nothing.
+    retired = tmp_path / "fixture-crm.json.migrated"
+    assert not legacy.exists() and stat.S_IMODE(retired.stat().st_mode) == 0o600
+    assert not (tmp_path / "fixture-crm.json.lock").exists()
+    assert list(tmp_path.glob(".fixture-crm.json.*.tmp")) == []  # killed writes' leftovers
+    retired.rename(legacy)
+    assert CRMState(tmp_path / "fixture-crm.db").create_activity({"contactId": "ct-1"})["id"] \
+        == "act-5"
+    assert legacy.exists()  # an initialised database ignores a JSON file
+
+
+def test_cli_migrates_an_existing_home(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from appconnect.cli import app
+
+    _legacy_file(tmp_path / "fixture-crm.json")
+    result = CliRunner().invoke(
+        app, ["fixture-crm", "activities", "--json"], env={"APPCONNECT_HOME": str(tmp_path)}
+    )
+    assert result.exit_code == 0, result.output
+    assert [a["id"] for a in json.loads(result.stdout)] == ["act-3"]
+    assert (tmp_path / "fixture-crm.db").exists()
 
 
 @pytest.mark.parametrize("content", [b"{not json", b"", b"[]", b'{"schema": 1}'])
-def test_corrupt_file_raises_and_is_not_reseeded(tmp_path: Path, content: bytes) -> None:
+def test_corrupt_old_file_raises_and_changes_nothing(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "crm.json"
     path.write_bytes(content)
     with pytest.raises(CRMDataError) as info:
@@ -359,14 +424,15 @@ def test_corrupt_file_raises_and_is_not_reseeded(tmp_path: Path, content: bytes)
     message = str(info.value)
     assert str(path) in message and "\n" not in message
     assert path.read_bytes() == content
+    assert not (tmp_path / "crm.db").exists()  # no database created
 
 
-def test_corruption_after_start_is_reported(tmp_path: Path) -> None:
-    path = tmp_path / "crm.json"
-    state = CRMState(path)
-    path.write_text("garbage, and a different size")
-    with pytest.raises(CRMDataError, match="corrupt"):
-        state.me()
+def test_corrupt_database_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "crm.db"
+    path.write_bytes(b"not a database, but long enough to be read as one" * 100)
+    with pytest.raises(CRMDataError, match="corrupt") as info:
+        CRMState(path)
+    assert "\n" not in str(info.value)
 
 
 _WRITER = """
@@ -380,7 +446,7 @@ for n in range(int(sys.argv[2])):
 
 
 def test_concurrent_writers_in_separate_processes_lose_nothing(tmp_path: Path) -> None:
-    path = tmp_path / "crm.json"
+    path = tmp_path / "crm.db"
     CRMState(path)  # seed first, so every writer shares one API key
     writers = [
         subprocess.Popen([sys.executable, "-c", _WRITER, str(path), "15", f"w{n}"])
@@ -426,8 +492,25 @@ def test_server_refuses_non_loopback(host: str) -> None:
 def test_seed_file_not_world_readable_even_with_loose_umask(tmp_path: Path) -> None:
     old = os.umask(0)
     try:
-        CRMState(tmp_path / "crm.json")
+        CRMState(tmp_path / "crm.db").create_activity({"contactId": "ct-1"})
     finally:
         os.umask(old)
-    assert stat.S_IMODE((tmp_path / "crm.json").stat().st_mode) == 0o600
-    assert stat.S_IMODE((tmp_path / "crm.json.lock").stat().st_mode) == 0o600
+    for path in tmp_path.glob("crm.db*"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+@pytest.mark.parametrize("kind", ["corrupt-json", "json-directory", "db-directory"])
+def test_a_broken_crm_file_is_one_error_line_exit_2(tmp_path: Path, kind: str) -> None:
+    from typer.testing import CliRunner
+
+    from appconnect.cli import app
+
+    if kind == "corrupt-json":
+        (tmp_path / "fixture-crm.json").write_text("{bad")
+    else:
+        (tmp_path / ("fixture-crm.json" if kind == "json-directory" else "fixture-crm.db")).mkdir()
+    result = CliRunner().invoke(app, ["fixture-crm", "activities"],
+                                env={"APPCONNECT_HOME": str(tmp_path)})
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: ")
+    assert "unexpected" not in result.stderr and "fixture-crm." in result.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import sqlite3
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -50,10 +51,9 @@ def assert_hidden(secrets: list[str], outputs: list[tuple[str, str]]) -> None:
 
 def set_crm_key(home: Path, key: str) -> None:
     """Make the home's fixture CRM accept `key`, as a real CRM accepts its user's key."""
-    path = home / FIXTURE_CRM_NAME
-    data = json.loads(path.read_text(encoding="utf-8"))
-    data["apiKey"] = key
-    path.write_text(json.dumps(data), encoding="utf-8")
+    CRMState(home / FIXTURE_CRM_NAME)  # created and seeded
+    with sqlite3.connect(home / FIXTURE_CRM_NAME) as conn:
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'apiKey'", (key,))
 
 
 def invoke(*args: str, stdin: str | None = None) -> Result:

@@ -6,7 +6,13 @@ are processes (the GIL would serialise threads), each with its own in-memory sto
 
 - `inprocess`: each worker drives its own in-memory fixture CRM through httpx's WSGI transport;
 - `loopback`: one server process serves a fresh fixture CRM on 127.0.0.1, workers talk HTTP;
-- `configured`: the configured CRM, rate-capped (the CLI asks for confirmation first).
+- `configured`: the configured CRM, rate-capped (the CLI asks for confirmation first);
+- `serve`: `appconnect serve` on a fresh real home, driven over HTTP (bench_serve.py).
+
+`persistent=True` (`--home-persistent`) runs `inprocess` against a real, fresh home instead of
+memory: the SQLite store and the SQLite fixture CRM on disk, committed as a user's commands
+commit them, shared by the workers. The report's `growth` (p50 of each step's first and last
+10%) shows whether cost grows with the number of records.
 
 Afterwards every callLogs row is reconciled with the CRM: `duplicates` (a session with more
 than one row or CRM log) and `lost` (a lifecycle with no row or CRM log, or a CRM log that
@@ -17,6 +23,9 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import shutil
+import statistics
+import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -39,7 +48,7 @@ from appconnect.core.runs.scenarios import (
     SsclLogStep,
 )
 
-Transport = Literal["inprocess", "loopback", "configured"]
+Transport = Literal["inprocess", "loopback", "configured", "serve"]
 UPDATE_KINDS = frozenset(
     {"edit", "recording", "voicemail", "final-data", "ai-note", "transcript", "ringsense",
      "sscl-update"}
@@ -120,6 +129,9 @@ class BenchReport:
     transport_ms_per_request: float
     first_error: str | None = None
     faults_injected: int = 0
+    persistent: bool = False
+    #: step -> (p50 ms of its first 10%, p50 ms of its last 10%), per worker, pooled.
+    growth: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         def stats(group: Mapping[str, Stats]) -> dict[str, Any]:
@@ -140,6 +152,11 @@ class BenchReport:
             "transport_ms_per_request": round(self.transport_ms_per_request, 3),
             "first_error": self.first_error,
             "faults_injected": self.faults_injected,
+            "persistent": self.persistent,
+            "growth": {
+                name: {"first10_p50_ms": first, "last10_p50_ms": last}
+                for name, (first, last) in self.growth.items()
+            },
         }
 
 
@@ -175,6 +192,7 @@ class _Job:
     home: str
     rate_per_s: float | None
     fault_rate: float = 0.0
+    persistent: bool = False
 
 
 def run_bench(
@@ -188,6 +206,7 @@ def run_bench(
     rate_per_s: float | None = None,
     fault_rate: float = 0.0,
     progress: Callable[[int, int], None] | None = None,
+    persistent: bool = False,
 ) -> BenchReport:
     """Run the lifecycles and reconcile. With `fault_rate`, that share of CRM requests fail
     (a chaos run): calls are then tried up to 8 times without waiting, because the run
@@ -197,6 +216,19 @@ def run_bench(
     if not any(isinstance(s, LogStep | SsclLogStep) for s in scenario.steps):
         raise BadInput("a bench scenario needs a log or sscl-log step", scenario.name)
     concurrency = min(concurrency, lifecycles)
+    if transport == "serve":  # always a real home: the server's
+        if scenario is not DEFAULT_LIFECYCLE:
+            raise BadInput("--transport serve runs the default lifecycle only", "bench")
+        from appconnect.core.runs.bench_serve import run_serve_bench
+
+        served: BenchReport = run_serve_bench(home, lifecycles, concurrency, progress)
+        served.persistent = True
+        return served
+    if persistent and transport != "inprocess":
+        raise BadInput("--home-persistent runs with --transport inprocess", "bench")
+    if persistent:  # a fresh home inside the given one, so the user's own data is untouched
+        home.mkdir(parents=True, exist_ok=True)
+        home = Path(tempfile.mkdtemp(prefix="bench-persistent-", dir=home))
     if fault_rate:
         retries = config.retries.model_copy(
             update={"attempts": max(config.retries.attempts, 8), "base_delay": 0, "max_delay": 0}
@@ -210,11 +242,13 @@ def run_bench(
         config = config.model_copy(
             update={"crm": config.crm.model_copy(update={"url": None, "api_key": None})}
         )
+    if persistent:
+        _create_home(home, config)
     shares = [lifecycles // concurrency + (1 if i < lifecycles % concurrency else 0)
               for i in range(concurrency)]  # fmt: skip
     per_worker_rate = rate_per_s / concurrency if rate_per_s else None
     jobs = [
-        _Job(i, n, config, scenario, transport, str(home), per_worker_rate, fault_rate)
+        _Job(i, n, config, scenario, transport, str(home), per_worker_rate, fault_rate, persistent)
         for i, n in enumerate(shares)
     ]
     started = time.perf_counter()
@@ -226,10 +260,52 @@ def run_bench(
             crm = server.activities()
         elif transport == "inprocess":
             crm = [activity for result in results for activity in result.crm]
+        if persistent:
+            crm = _home_activities(home)
     finally:
         if server:
             server.stop()
-    return _report(transport, lifecycles, concurrency, elapsed, results, crm, scenario)
+        if persistent:
+            shutil.rmtree(home, ignore_errors=True)
+    report = _report(transport, lifecycles, concurrency, elapsed, results, crm, scenario)
+    report.persistent = persistent
+    return report
+
+
+def _create_home(home: Path, config: HarnessConfig) -> None:
+    """Create the home and log its user in once, before the workers start, as a user's home
+    is when it has been used: the store's first-run schema migration and user insert are not
+    safe against a second process doing the same at once (issue 15, item 4)."""
+    from appconnect.core.targets.embedded import EmbeddedTarget
+
+    with EmbeddedTarget(config, home) as harness:
+        harness.pipeline()
+
+
+def _home_activities(home: Path) -> list[tuple[str, str, int]]:
+    from appconnect.core.home import fixture_crm_path
+    from appconnect.core.targets.fixture_crm import CRMState
+
+    state = CRMState(fixture_crm_path(home))
+    try:
+        return [(a["id"], a["sessionId"], a["revision"]) for a in state.list_activities()]
+    finally:
+        state.close()
+
+
+def _growth(results: Sequence[WorkerResult]) -> dict[str, tuple[float, float]]:
+    firsts: dict[str, list[float]] = defaultdict(list)
+    lasts: dict[str, list[float]] = defaultdict(list)
+    for result in results:
+        for name, values in result.step_seconds.items():
+            tenth = max(1, len(values) // 10)
+            firsts[name].extend(values[:tenth])
+            lasts[name].extend(values[-tenth:])
+    return {
+        name: (round(1000 * statistics.median(firsts[name]), 3),
+               round(1000 * statistics.median(lasts[name]), 3))
+        for name in firsts
+    }
 
 
 def _run_jobs(
@@ -269,12 +345,15 @@ def _work_in_pool(job: _Job) -> WorkerResult:
 
 def _work(job: _Job, tick: Callable[[int], None]) -> WorkerResult:
     """One worker: its own harness (in-memory store), N lifecycles, then its reconciliation."""
+    from appconnect.core.home import fixture_crm_path
     from appconnect.core.targets.embedded import EmbeddedTarget
     from appconnect.core.targets.fixture_crm import CRMState, FixtureCRM
     from appconnect.core.transports.faults import FaultPlan
 
     result = WorkerResult()
-    state = CRMState(None) if job.transport == "inprocess" else None
+    state = None
+    if job.transport == "inprocess":
+        state = CRMState(fixture_crm_path(Path(job.home)) if job.persistent else None)
     inner: httpx.BaseTransport = (
         httpx.WSGITransport(app=FixtureCRM(state)) if state is not None else httpx.HTTPTransport()
     )
@@ -282,7 +361,8 @@ def _work(job: _Job, tick: Callable[[int], None]) -> WorkerResult:
     config = scenario_config(job.config, job.scenario.settings)
     faults = FaultPlan(rate=job.fault_rate, seed=job.worker)  # seeded: a run can be repeated
     harness = EmbeddedTarget(
-        config, Path(job.home), sandbox=True, transport=timing, crm_state=state, faults=faults
+        config, Path(job.home), sandbox=not job.persistent, transport=timing, crm_state=state,
+        faults=faults,
     )
     with harness:
         pipeline = harness.pipeline()
@@ -320,7 +400,7 @@ def _work(job: _Job, tick: Callable[[int], None]) -> WorkerResult:
                 time.sleep(max(0.0, interval - (time.perf_counter() - lifecycle_started)))
         for row in harness.store.iter_call_logs():
             result.rows.setdefault(row.sessionId, []).append(row.thirdPartyLogId)
-    if state is not None:
+    if state is not None and not job.persistent:  # a shared home is listed once, at the end
         result.crm = [(a["id"], a["sessionId"], a["revision"]) for a in state.list_activities()]
     result.transport_seconds, result.requests = timing.seconds, timing.requests
     result.faults_injected = faults.injected
@@ -370,6 +450,7 @@ def _report(
         transport_ms_per_request=transport_seconds / requests * 1000 if requests else 0.0,
         first_error=next((r.first_error for r in results if r.first_error), None),
         faults_injected=sum(r.faults_injected for r in results),
+        growth=_growth(results),
     )
 
 

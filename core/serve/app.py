@@ -3,8 +3,13 @@
 
 It lets the server client (core/targets/server_client.py) be tested without Node, and
 lets any App Connect client drive the Python core. Business failures are HTTP 200 with
-`successful: false`, as upstream. Requests are served one at a time: the store is one
-SQLite connection.
+`successful: false`, as upstream; an error escaping a handler is 400 `{error}`, as upstream
+(never a 500 with a traceback). Requests are served one at a time per process: the store is
+one SQLite connection; `serve --workers N` runs N processes, which agree through the store.
+
+Differs from App Connect on purpose: by default every route that names a session acts only on
+the token's user's rows (`scoped=True`, see scope.py); App Connect lets any valid token read
+and change any user's logs by session id, which `scoped=False` keeps for the differential.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from appconnect.core.flows.identity import Identity
 from appconnect.core.flows.lookup import get_call_logs
 from appconnect.core.flows.pipeline import FlowResult
 from appconnect.core.flows.update import update_call_log
-from appconnect.core.serve import jwt
+from appconnect.core.serve import jwt, scope
 from appconnect.core.targets.embedded import EmbeddedTarget
 
 if TYPE_CHECKING:
@@ -53,9 +58,10 @@ class _Refused(Exception):
 class CoreServer:
     """`CoreServer(harness, secret)` is the WSGI app; `secret` is APP_SERVER_SECRET_KEY."""
 
-    def __init__(self, harness: EmbeddedTarget, secret: str) -> None:
+    def __init__(self, harness: EmbeddedTarget, secret: str, *, scoped: bool = True) -> None:
         self.harness = harness
         self.secret = secret
+        self.scoped = scoped
         self._lock = threading.Lock()
         self._routes: dict[tuple[str, str], Callable[[_Call], Answer]] = {
             ("GET", "/isAlive"): self._is_alive,
@@ -82,6 +88,8 @@ class CoreServer:
                 status, body, headers = refused.status, refused.body, []
             except HarnessError as exc:  # upstream answers an escaping error 400 {error}
                 status, body, headers = 400, {"error": str(exc)}, []
+            except Exception as exc:  # noqa: BLE001 - upstream's catch-all: 400 {error}
+                status, body, headers = 400, {"error": scope.one_line(exc)}, []
         return _respond(start_response, status, body, headers)
 
     # --- auth ---------------------------------------------------------------------------
@@ -189,6 +197,7 @@ class CoreServer:
     def _create_log(self, call: _Call) -> Answer:
         _, headers = self._user(call)
         body = call.json()
+        scope.require_log_info(body)
         if call.sscl:
             body["isFromSSCL"] = True
         fixture = CallFixture.model_validate(body)  # App Connect's body; unknown keys kept
@@ -197,28 +206,34 @@ class CoreServer:
         return _status(result), _flow_answer(result), headers
 
     def _get_logs(self, call: _Call) -> Answer:
-        _, headers = self._user(call)
-        ids = [s for s in (call.param("sessionIds") or "").split(",") if s]
+        user, headers = self._user(call)
+        ids = [s for s in (call.param("sessionIds") or "").split(",") if s][:5]
         identity = Identity(
             extension_number=call.param("extensionNumber") or "",
             hashed_extension_id=call.param("hashedExtensionId") or "",
         )
+        foreign = scope.foreign_sessions(self.harness.store, ids, identity, user) \
+            if self.scoped else set()
         entries = get_call_logs(
             self.harness.pipeline(),
-            ids,
+            [i for i in ids if i not in foreign],
             identity,
             require_details=call.param("requireDetails") == "true",
         )
+        entries = scope.merge_unmatched(ids, entries, foreign)
         logs = [{k: v for k, v in asdict(e).items() if v is not None} for e in entries]
         return 200, {"successful": True, "logs": logs}, headers
 
     def _update_log(self, call: _Call) -> Answer:
-        _, headers = self._user(call)
+        user, headers = self._user(call)
         body = call.json()
+        scope.require_session_id(body)
         if call.sscl:
             body["isFromSSCL"] = True
         identity = self.harness.identity(_identity_keys(body))
         try:
+            if self.scoped:
+                scope.require_own_session(self.harness.store, body, identity, user)
             result = update_call_log(self.harness.pipeline(), body, identity)
         except UnknownSession:
             # App Connect answers a bare {successful: false} here (quirk 10); we say why.
@@ -231,16 +246,22 @@ class CoreServer:
         return _status(result), _flow_answer(result), headers
 
     def _disposition(self, call: _Call) -> Answer:
-        _, headers = self._user(call)
+        user, headers = self._user(call)
         body = call.json()
+        scope.require_session_id(body)
         identity = self.harness.identity(_identity_keys(body))
+        if self.scoped and scope.is_foreign(self.harness.store, body, identity, user):
+            missing = {"successful": False, "returnMessage": _dump(scope.not_found(body))}
+            return 200, missing, headers
         result = upsert_call_disposition(self.harness.pipeline(), body, identity)
         answer = {"successful": result.successful, "returnMessage": _dump(result.return_message)}
         return 200, answer, headers
 
     def _cache_note(self, call: _Call) -> Answer:
-        self._user(call)
+        user, _ = self._user(call)
         body = call.json()
+        if self.scoped and scope.is_foreign(self.harness.store, body, Identity(), user):
+            return 200, {"successful": False, "returnMessage": _dump(scope.not_found(body))}, []
         self.harness.cache_note(str(body.get("sessionId") or ""), str(body.get("note") or ""))
         return 200, {"successful": True, "returnMessage": "Note cache saved"}, []
 
@@ -270,10 +291,14 @@ class _Call:
             length = 0
         if length > MAX_BODY:
             raise _Refused(413, {"error": "body too large"})
-        raw = self.environ["wsgi.input"].read(length) if length > 0 else b"{}"
         try:
-            body = json.loads(raw or b"{}")
-        except (ValueError, UnicodeDecodeError):
+            raw = self.environ["wsgi.input"].read(length) if length > 0 else b"{}"
+        except OSError:  # the read timeout ran out, or the client went away
+            raise _Refused(408, {"error": "request body not received in time"}) from None
+        try:
+            # NaN/Infinity are not JSON (Express's parser refuses them too).
+            body = json.loads(raw or b"{}", parse_constant=scope.refuse_constant)
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise _Refused(400, {"error": "body is not JSON"}) from None
         if not isinstance(body, dict):
             raise _Refused(400, {"error": "body must be a JSON object"})

@@ -184,6 +184,11 @@ class Store:
             conn = sqlite3.connect(where, isolation_level=None, timeout=30, check_same_thread=False)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA busy_timeout = 30000")
+            if path is not None:
+                # WAL: readers never block the writer, and a commit is one append to the log;
+                # NORMAL syncs at checkpoints, durable against a killed process (not a power cut).
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
             store = cls(conn, where, cipher or TokenCipher.from_env())
             store._migrate()
         except sqlite3.DatabaseError as exc:

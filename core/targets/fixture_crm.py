@@ -10,10 +10,11 @@ from pathlib import Path
 import httpx
 
 from appconnect.connectors.contract import CallLogRecord, CRMCallLog
-from appconnect.core.errors import BadInput
+from appconnect.core.errors import BadInput, StoreError
 from appconnect.core.home import fixture_crm_path
 from appconnect.core.targets.crm_access import CrmRecord, UserEdit
 from appconnect.fixtures.crm import (
+    CRMDataError,
     CRMState,
     FixtureCRM,
     Invalid,
@@ -39,8 +40,12 @@ __all__ = [
 
 
 def fixture_crm_state(home: Path | None) -> CRMState:
-    """The fixture CRM of this home, or a fresh in-memory one (home None)."""
-    return CRMState(None if home is None else fixture_crm_path(home))
+    """The fixture CRM of this home (created, or migrated from its JSON file, now), or a
+    fresh in-memory one (home None). Unusable data is a StoreError naming the file."""
+    try:
+        return CRMState(None if home is None else fixture_crm_path(home))
+    except CRMDataError as exc:
+        raise StoreError(exc.message, exc.where) from None
 
 
 def fixture_transport(state: CRMState) -> httpx.BaseTransport:
