@@ -9,12 +9,12 @@ import httpx
 
 from appconnect.core.config import parse_config
 from appconnect.core.serve.app import CoreServer
-from appconnect.core.targets.embedded import Harness
+from appconnect.core.targets.embedded import EmbeddedTarget
 from benchmarks.drive_server import ROUTES, Target, drive, format_report
 
 
 def test_report_shape_and_counts(home: Path) -> None:
-    harness = Harness(parse_config({}, "t"), home)
+    harness = EmbeddedTarget(parse_config({}, "t"), home)
     try:
         app = CoreServer(harness, "drive-secret")
         target = Target("http://core", "fixture", harness.crm_state.api_key, "ct-1",
@@ -39,7 +39,7 @@ def test_report_shape_and_counts(home: Path) -> None:
 
 
 def test_a_refused_login_is_one_error_line(home: Path) -> None:
-    harness = Harness(parse_config({}, "t"), home)
+    harness = EmbeddedTarget(parse_config({}, "t"), home)
     try:
         target = Target("http://core", "fixture", "wrong-key", "ct-1",
                         transport=httpx.WSGITransport(app=CoreServer(harness, "s")))

@@ -119,10 +119,10 @@ def test_a_read_only_home_is_one_clear_line(
 def test_a_broken_fixture_crm_data_file_is_one_line_and_changes_nothing(
     content: bytes | str | None, fragment: str, run: Run, home: Path
 ) -> None:
-    from appconnect.core.home import DB_NAME, FIXTURE_CRM_NAME
+    from appconnect.core.home import DB_NAME, LEGACY_FIXTURE_CRM_NAME
 
     home.mkdir(parents=True, exist_ok=True)
-    data_file = home / FIXTURE_CRM_NAME
+    data_file = home / LEGACY_FIXTURE_CRM_NAME  # the JSON file a migration would read
     if content is None:
         data_file.mkdir()
     elif content == "fifo":

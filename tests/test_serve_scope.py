@@ -14,15 +14,15 @@ from appconnect.core.config import parse_config
 from appconnect.core.extension.call_fixtures import load_call_fixture
 from appconnect.core.serve import jwt
 from appconnect.core.serve.app import CoreServer
-from appconnect.core.targets.embedded import Harness
+from appconnect.core.targets.embedded import EmbeddedTarget
 
 SECRET = "scope-test-secret"
 SESSION = "4001000101"
 
 
-def open_server(home: Path, *, scoped: bool) -> tuple[Harness, httpx.Client, httpx.Client]:
+def open_server(home: Path, *, scoped: bool) -> tuple[EmbeddedTarget, httpx.Client, httpx.Client]:
     """A served core with Avery (who logs a call) and Blake (a second user of the server)."""
-    harness = Harness(parse_config({"app_connect": {"use_cache": True}}, "t"), home)
+    harness = EmbeddedTarget(parse_config({"app_connect": {"use_cache": True}}, "t"), home)
     transport = httpx.WSGITransport(app=CoreServer(harness, SECRET, scoped=scoped))
     key = harness.crm_state.api_key
     with httpx.Client(base_url="http://core", transport=transport) as anonymous:
@@ -39,7 +39,7 @@ def open_server(home: Path, *, scoped: bool) -> tuple[Harness, httpx.Client, htt
 
 
 @pytest.fixture
-def scoped(home: Path) -> Iterator[tuple[Harness, httpx.Client, httpx.Client]]:
+def scoped(home: Path) -> Iterator[tuple[EmbeddedTarget, httpx.Client, httpx.Client]]:
     harness, owner, other = open_server(home, scoped=True)
     yield harness, owner, other
     harness.close()
@@ -52,7 +52,7 @@ def lookup(client: httpx.Client) -> dict[str, object]:
 
 
 def test_another_users_session_looks_unknown(
-    scoped: tuple[Harness, httpx.Client, httpx.Client],
+    scoped: tuple[EmbeddedTarget, httpx.Client, httpx.Client],
 ) -> None:
     harness, owner, other = scoped
     assert lookup(owner) == {"sessionId": SESSION, "matched": True, "logId": "act-1"}
