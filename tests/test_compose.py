@@ -21,13 +21,16 @@ from tests.timezones import server_timezone
 PLAIN, HTML, MD = "text/plain", "text/html", "text/markdown"
 
 
-def compose(fmt: str = PLAIN, body: str = "", settings: Any = None, **params: Any) -> str:
+def compose(
+    fmt: str = PLAIN, body: str = "", settings: Any = None, **params: Any
+) -> str | None:
     user = params.pop("user", {"userSettings": settings or {}, "timezoneOffset": "+00:00"})
     return compose_call_log({"logFormat": fmt, "existingBody": body, "user": user, **params})
 
 
-def twice(fmt: str = PLAIN, body: str = "", **params: Any) -> tuple[str, str]:
+def twice(fmt: str = PLAIN, body: str = "", **params: Any) -> tuple[str | None, str | None]:
     first = compose(fmt, body, **params)
+    assert first is not None
     return first, compose(fmt, first, **params)
 
 
@@ -43,7 +46,8 @@ def test_log_formats_and_is_composable() -> None:
 
 
 def test_custom_format_composes_nothing() -> None:
-    assert compose("custom", "existing", note="n", subject="s") == ""
+    """App Connect returns undefined (the connector composes), not ''."""
+    assert compose("custom", "existing", note="n", subject="s") is None
 
 
 def test_missing_log_format_defaults_to_plain_text() -> None:
@@ -276,10 +280,16 @@ def test_start_time_falls_back_to_call_log() -> None:
     assert compose(callLog={"startTime": START}) == "- Date/Time: 2024-01-15 10:30:00 AM\n"
 
 
-def test_non_iso_start_time_is_invalid_date() -> None:
-    """Deliberate difference: moment falls back to JS Date parsing for non-ISO text."""
-    assert compose(startTime="Jan 15 2024") == "- Date/Time: Invalid date\n"
+def test_non_iso_start_time_goes_through_moments_fallbacks() -> None:
+    """moment reads RFC 2822, then hands other text to JS Date (issue 14, class 1)."""
+    assert compose(startTime="Jan 15 2024 10:30 GMT") == "- Date/Time: 2024-01-15 10:30:00 AM\n"
+    assert compose(startTime="Mon, 15 Jan 2024 10:30:00 -0100") == (
+        "- Date/Time: 2024-01-15 11:30:00 AM\n"
+    )
+    # A weekday that does not match the date is invalid in moment, as are overflows.
+    assert compose(startTime="Fri, 15 Jan 2024 10:30:00 GMT") == "- Date/Time: Invalid date\n"
     assert compose(startTime="2024-02-30T00:00:00Z") == "- Date/Time: Invalid date\n"
+    assert compose(startTime="Monday") == "- Date/Time: Invalid date\n"
 
 
 # ---------------------------------------------------------------- upsert
@@ -401,9 +411,11 @@ def test_values_containing_terminators_are_stable(fmt: str, params: dict[str, An
     assert first == second
 
 
-def test_missing_user_and_null_body_are_tolerated() -> None:
-    """App Connect throws without `user`, and concatenates a null body as 'null'."""
-    assert compose_call_log({"subject": "S", "existingBody": None}) == "- Summary: S\n"
+def test_null_body_is_tolerated() -> None:
+    """App Connect concatenates a null body as 'null'; we read it as empty."""
+    assert compose_call_log({"user": {}, "subject": "S", "existingBody": None}) == (
+        "- Summary: S\n"
+    )
 
 
 def test_empty_html_block_is_replaced_in_place() -> None:

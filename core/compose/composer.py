@@ -26,6 +26,7 @@ from typing import Any, Final
 
 from appconnect.core.compose import js
 from appconnect.core.compose.dates import DEFAULT_LOG_DATE_FORMAT, format_start_time
+from appconnect.core.compose.failures import ComposeError
 
 __all__ = ["LOG_FORMATS", "compose_call_log", "format_duration", "is_composable"]
 
@@ -177,6 +178,8 @@ def format_duration(seconds: Any) -> str:
 
 
 def _leg_party(info: Any) -> str:
+    if js.is_nullish(info):  # App Connect reads `info.phoneNumber` unguarded
+        raise ComposeError("a call leg has no from/to party (callLog.legs)")
     phone, ext = js.get(info, "phoneNumber"), js.get(info, "extensionNumber")
     has_phone, has_ext = js.truthy(phone), js.truthy(ext)
     if has_phone and has_ext:
@@ -584,7 +587,7 @@ class _Settings:
         return default if value is None or value is js.UNDEFINED else js.truthy(value)
 
 
-def compose_call_log(params: Mapping[str, Any]) -> str:
+def compose_call_log(params: Mapping[str, Any]) -> str | None:
     """Compose (or update) a call-log body the way App Connect's ``composeCallLog`` does.
 
     ``params`` uses App Connect's key names: ``logFormat`` (default ``text/plain``),
@@ -592,18 +595,28 @@ def compose_call_log(params: Mapping[str, Any]) -> str:
     (``userSettings``, ``timezoneOffset``), ``note``, ``subject``, ``startTime``,
     ``duration``, ``result``, ``recordingLink``, ``voicemailLink``, ``aiNote``,
     ``transcript`` and the ``ringSense*`` fields. Sections are written in App Connect's
-    order and wording, each replaced in place when the body already has it. A
-    ``logFormat`` other than the three composable ones yields ``''``.
+    order and wording, each replaced in place when the body already has it.
+
+    None means "no body: the connector composes": App Connect's result for a ``logFormat``
+    other than the three composable ones, once any section would be written. Raises
+    ComposeError where App Connect's composer throws (so its create/update fails).
     """
     fmt = params.get("logFormat", PLAIN)
+    user = params.get("user")
+    if js.is_nullish(user):
+        raise ComposeError("no user (user.userSettings is read unguarded)")
+    settings = _Settings(user)
+    call_log = params.get("callLog")
+    if js.is_nullish(call_log) and (
+        js.truthy(settings.value("addRingCentralUserName"))
+        or settings.on("addRingCentralNumber", False)
+    ):
+        raise ComposeError("no callLog with addRingCentralUserName/addRingCentralNumber on")
     if not is_composable(fmt):
-        return ""
+        return _other_format(params, settings)
     sections = _SECTIONS[fmt]
     existing = params.get("existingBody", "")
     body = "" if js.is_nullish(existing) else js.to_string(existing)
-    user = params.get("user")
-    settings = _Settings(user)
-    call_log = params.get("callLog")
     inbound = js.get(call_log, "direction") == "Inbound"
 
     # Most parameters are absent: `is not None` rules those out before the JS test.
@@ -670,6 +683,29 @@ def compose_call_log(params: Mapping[str, Any]) -> str:
     if isinstance(legs, list | tuple) and legs and settings.on("addCallLogLegs", True):
         body = sections["Call journey"].write(body, _legs_journey(legs))
     return body
+
+
+def _other_format(params: Mapping[str, Any], settings: _Settings) -> str | None:
+    """App Connect on a format it does not compose: the existing body passes through the
+    upserts that keep their input, until one that returns nothing for an unknown format
+    (note, session id, user name, number, subject) makes the whole result undefined.
+    """
+    call_log = params.get("callLog")
+    mine = js.get(call_log, "to" if js.get(call_log, "direction") == "Inbound" else "from")
+    writes = (
+        js.truthy(params.get("note")) and settings.on("addCallLogNote", True),
+        js.truthy(js.get(call_log, "sessionId")) and settings.on("addCallSessionId", False),
+        js.truthy(settings.value("addRingCentralUserName")) and js.truthy(js.get(mine, "name")),
+        settings.on("addRingCentralNumber", False) and js.truthy(js.get(mine, "phoneNumber")),
+        js.truthy(params.get("subject")) and settings.on("addCallLogSubject", True),
+    )
+    legs = js.get(call_log, "legs")
+    if isinstance(legs, list | tuple) and legs and settings.on("addCallLogLegs", True):
+        _legs_journey(legs)  # App Connect builds the journey (and may throw) before its switch
+    if any(writes):
+        return None
+    existing = params.get("existingBody", "")
+    return "" if js.is_nullish(existing) else js.to_string(existing)
 
 
 # (parameter, setting, section), in App Connect's order

@@ -32,6 +32,7 @@ from appconnect.connectors.contract import (
 )
 from appconnect.connectors.errors import CRMError
 from appconnect.core.compose.composer import compose_call_log, is_composable
+from appconnect.core.compose.failures import ComposeError, failed_log
 from appconnect.core.errors import UnknownSession
 from appconnect.core.flows.auth import auth_header
 from appconnect.core.flows.errormap import api_error_message, warning
@@ -274,7 +275,11 @@ def _create_claimed(
             voicemail_link = voicemail.get("link")
         if voicemail_link is not None:
             params["voicemailLink"] = voicemail_link
-        composed = compose_call_log(params)
+        # Issue 14: where App Connect's composer throws, its create fails (failures.py).
+        try:
+            composed = compose_call_log(params) or ""  # None only for formats not composed here
+        except ComposeError:
+            return _failure(failed_log("createCallLog", pipeline.platform))
 
     request = CreateCallLogRequest(
         user=user,
@@ -421,16 +426,20 @@ def update_call_log(pipeline: Pipeline, body: Mapping[str, Any], identity: Ident
             **_given(data, {key: key for key in ("direction", "from", "to")}),
             "legs": data.get("legs") or [],
         }
-        composed = compose_call_log(
-            {
-                "logFormat": log_format,
-                "existingBody": existing_body,
-                "callLog": call_log,
-                "contactInfo": None,
-                "user": _user_params(user),
-                **_given(data, {key: key for key in (*_UPDATE_COMPOSE_KEYS, *RINGSENSE_KEYS)}),
-            }
-        )
+        # Issue 14: where App Connect's composer throws, its update fails (failures.py).
+        try:
+            composed = compose_call_log(
+                {
+                    "logFormat": log_format,
+                    "existingBody": existing_body,
+                    "callLog": call_log,
+                    "contactInfo": None,
+                    "user": _user_params(user),
+                    **_given(data, {key: key for key in (*_UPDATE_COMPOSE_KEYS, *RINGSENSE_KEYS)}),
+                }
+            ) or ""  # None only for formats not composed here
+        except ComposeError:
+            return _failure(failed_log("updateCallLog", pipeline.platform))
 
     request = UpdateCallLogRequest(
         user=user,
