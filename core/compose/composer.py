@@ -93,14 +93,26 @@ class _Section:
         self._append = append
         self._prepare = prepare
 
-    def write(self, body: str, value: str) -> str:
-        """Replace the section in place when present (first occurrence), else add it."""
+    def exact(self, value: str) -> str:
+        """The section's text for `value`, as written (without its closing)."""
         if self._prepare is not None:
             value = self._prepare(value)
-        exact = self._prefix + value + self._suffix
+        return self._prefix + value + self._suffix
+
+    def write(self, body: str, value: str, guards: Sequence[str] = ()) -> str:
+        """Replace the section in place when present (first occurrence), else add it.
+
+        An occurrence of the label inside one of `guards` (the note and the blocks, as this
+        compose writes them) is text of that note or block, not this section: skipped.
+        """
+        exact = self.exact(value)
+        inside = _guarded_spans(body, guards, exact)
         head = self._head.search(body)
         while head is not None:
             start = head.start()
+            if inside and any(a < start < b for a, b in inside):
+                head = self._head.search(body, head.end())
+                continue
             if body.startswith(exact, start):
                 tail = self._tail.match(body, start + len(exact))
                 if tail is not None:
@@ -121,14 +133,26 @@ class _UserName:
         self._pattern = re.compile(pattern, flags)  # group 1: the current value
         self._prefix, self._closing, self._append = prefix, closing, append
 
-    def write(self, body: str, name: str) -> str:
+    def write(self, body: str, name: str, guards: Sequence[str] = ()) -> str:
         text = self._prefix + name + self._closing
+        inside = _guarded_spans(body, guards, text)
         match = self._pattern.search(body)
+        while match is not None and any(a < match.start() < b for a, b in inside):
+            match = self._pattern.search(body, match.start() + 1)
         if match is None:
             return self._append(body, text)
         if js.js_trim(match.group(1)) != "(pending...)":
             return body
         return body[: match.start()] + text + body[match.end() :]
+
+
+def _guarded_spans(body: str, guards: Sequence[str], own: str) -> list[tuple[int, int]]:
+    """Where the guarded texts (other than the section's own) sit in the body."""
+    spans = []
+    for text in guards:
+        if text != own and (at := body.find(text)) >= 0:
+            spans.append((at, at + len(text)))
+    return spans
 
 
 def _append_line(body: str, text: str) -> str:
@@ -617,21 +641,22 @@ def compose_call_log(params: Mapping[str, Any]) -> str | None:
     sections = _SECTIONS[fmt]
     existing = params.get("existingBody", "")
     body = "" if js.is_nullish(existing) else js.to_string(existing)
+    guards = _guards(sections, params, settings)
     inbound = js.get(call_log, "direction") == "Inbound"
 
     # Most parameters are absent: `is not None` rules those out before the JS test.
     note = params.get("note")
     if note is not None and js.truthy(note) and settings.on("addCallLogNote", True):
-        body = sections[_NOTE].write(body, js.to_string(note))
+        body = sections[_NOTE].write(body, js.to_string(note), guards)
 
     session_id = js.get(call_log, "sessionId")
     if js.truthy(session_id) and settings.on("addCallSessionId", False):
-        body = sections["Session Id"].write(body, js.to_string(session_id))
+        body = sections["Session Id"].write(body, js.to_string(session_id), guards)
 
     if js.truthy(settings.value("addRingCentralUserName")):
         name = js.get(js.get(call_log, "to" if inbound else "from"), "name")
         if js.truthy(name):
-            body = sections[_USER_NAME].write(body, js.to_string(name))
+            body = sections[_USER_NAME].write(body, js.to_string(name), guards)
 
     if settings.on("addRingCentralNumber", False):
         number = js.get(js.get(call_log, "to" if inbound else "from"), "phoneNumber")
@@ -640,17 +665,17 @@ def compose_call_log(params: Mapping[str, Any]) -> str | None:
             ext = js.get(js.get(call_log, "from" if inbound else "to"), "extensionNumber")
             ext_text = "" if js.is_nullish(ext) else js.to_string(ext)
             value = f"{js.to_string(number)} {ext_text}"
-            body = sections["RingCentral number and extension"].write(body, value)
+            body = sections["RingCentral number and extension"].write(body, value, guards)
 
     subject = params.get("subject")
     if subject is not None and js.truthy(subject) and settings.on("addCallLogSubject", True):
-        body = sections["Summary"].write(body, js.to_string(subject))
+        body = sections["Summary"].write(body, js.to_string(subject), guards)
 
     contact_phone = js.get(params.get("contactInfo"), "phoneNumber")
     if js.truthy(contact_phone) and settings.on("addCallLogContactNumber", False):
         outbound = js.get(call_log, "direction") == "Outbound"
         section = sections[_CONTACT_OUTBOUND if outbound else _CONTACT]
-        body = section.write(body, js.to_string(contact_phone))
+        body = section.write(body, js.to_string(contact_phone), guards)
 
     start_time = params.get("startTime")
     if start_time is None or not js.truthy(start_time):
@@ -661,27 +686,27 @@ def compose_call_log(params: Mapping[str, Any]) -> str | None:
             date_format = DEFAULT_LOG_DATE_FORMAT
         offset = js.get(user, "timezoneOffset")
         text = format_start_time(start_time, offset, js.to_string(date_format))
-        body = sections["Date/Time"].write(body, text)
+        body = sections["Date/Time"].write(body, text, guards)
 
     if "duration" in params and settings.on("addCallLogDuration", True):
-        body = sections["Duration"].write(body, format_duration(params["duration"]))
+        body = sections["Duration"].write(body, format_duration(params["duration"]), guards)
 
     result = params.get("result")
     if result is not None and js.truthy(result) and settings.on("addCallLogResult", True):
-        body = sections["Result"].write(body, js.to_string(result))
+        body = sections["Result"].write(body, js.to_string(result), guards)
 
     for key, label in (("recordingLink", _RECORDINGS[0]), ("voicemailLink", _RECORDINGS[1])):
         link = params.get(key)
         if link is not None and js.truthy(link) and settings.on("addCallLogRecording", True):
-            body = sections[label].write(body, js.to_string(link))
+            body = sections[label].write(body, js.to_string(link), guards)
 
-    body = _compose_ai_sections(body, sections, params, settings)
+    body = _compose_ai_sections(body, sections, params, settings, guards)
 
     legs = js.get(call_log, "legs")
     # App Connect's test is JS truthiness, under which an empty list still counts; it
     # then skips empty lists itself.
     if isinstance(legs, list | tuple) and legs and settings.on("addCallLogLegs", True):
-        body = sections["Call journey"].write(body, _legs_journey(legs))
+        body = sections["Call journey"].write(body, _legs_journey(legs), guards)
     return body
 
 
@@ -726,9 +751,34 @@ def _compose_ai_sections(
     sections: Mapping[str, _Section | _UserName],
     params: Mapping[str, Any],
     settings: _Settings,
+    guards: Sequence[str],
 ) -> str:
     for key, setting, label in _AI_SECTIONS:
         value = params.get(key)
         if value is not None and js.truthy(value) and settings.on(setting, True):
-            body = sections[label].write(body, js.to_string(value))
+            body = sections[label].write(body, js.to_string(value), guards)
     return body
+
+
+def _guards(
+    sections: Mapping[str, _Section | _UserName], params: Mapping[str, Any], settings: _Settings
+) -> tuple[str, ...]:
+    """The note and blocks as this compose writes them: text inside them that looks like a
+    section label (a note holding `- Summary:` or `--- END`) belongs to them (issue 14)."""
+    wanted: list[tuple[str, Any]] = []
+    note = params.get("note")
+    if js.truthy(note) and settings.on("addCallLogNote", True):
+        wanted.append((_NOTE, note))
+    for key, setting, label in _AI_SECTIONS:
+        value = params.get(key)
+        if label in _BLOCK_STRIP and js.truthy(value) and settings.on(setting, True):
+            wanted.append((label, value))
+    legs = js.get(params.get("callLog"), "legs")
+    if isinstance(legs, list | tuple) and legs and settings.on("addCallLogLegs", True):
+        wanted.append(("Call journey", _legs_journey(legs)))
+    texts = []
+    for label, value in wanted:
+        section = sections[label]
+        if isinstance(section, _Section):
+            texts.append(section.exact(js.to_string(value)))
+    return tuple(texts)

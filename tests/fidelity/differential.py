@@ -44,6 +44,7 @@ BATCH = 2000
 @dataclass
 class Verdict:
     kind: str
+    fmt: str
     outcome: str  # error, no-body, byte-equal, idempotent, or a difference
     detail: str = ""
 
@@ -88,22 +89,26 @@ def judge(case: Case, node: dict[str, Any]) -> Verdict:
     first = node["first"]
     if "error" in first:
         ok = error is not None
-        return Verdict(case.kind, "error" if ok else "ours-composes", first["error"])
+        return Verdict(case.kind, _fmt(case), "error" if ok else "ours-composes", first["error"])
     if error is not None:
-        return Verdict(case.kind, "ours-throws", error)
+        return Verdict(case.kind, _fmt(case), "ours-throws", error)
     if first.get("undefined"):
-        return Verdict(case.kind, "no-body" if body is None else "ours-body")
+        return Verdict(case.kind, _fmt(case), "no-body" if body is None else "ours-body")
     if body is None:
-        return Verdict(case.kind, "ours-no-body")
+        return Verdict(case.kind, _fmt(case), "ours-no-body")
     again, _ = _ours({**case.params, "existingBody": body})
     theirs, second = first["body"], node["second"].get("body")
     lost = _lost(case, theirs, body)
     if theirs == second and not lost:
-        return Verdict(case.kind, "byte-equal" if body == theirs else "differs")
+        return Verdict(case.kind, _fmt(case), "byte-equal" if body == theirs else "differs")
     if again != body:
-        return Verdict(case.kind, "not-idempotent")
+        return Verdict(case.kind, _fmt(case), "not-idempotent")
     missing = [text for text in _kept(case) if text not in body]
-    return Verdict(case.kind, "lossy" if missing else "idempotent", ",".join(lost))
+    return Verdict(case.kind, _fmt(case), "lossy" if missing else "idempotent", ",".join(lost))
+
+
+def _fmt(case: Case) -> str:
+    return str(case.params.get("logFormat", "text/plain")).removeprefix("text/")
 
 
 def _kept(case: Case) -> list[str]:
@@ -130,9 +135,11 @@ def summary(verdicts: list[Verdict]) -> str:
     outcomes = Counter(verdict.outcome for verdict in verdicts)
     lines = [f"cases: {len(verdicts)}"]
     lines += [f"  {name}: {outcomes[name]}" for name in GOOD]
-    by_kind = Counter((v.kind, v.outcome) for v in verdicts if v.outcome not in GOOD)
-    lines.append(f"differences: {sum(by_kind.values())}")
-    lines += [f"  {kind}: {outcome} {n}" for (kind, outcome), n in sorted(by_kind.items())]
+    by_class = Counter((v.kind, v.fmt, v.outcome) for v in verdicts if v.outcome not in GOOD)
+    lines.append(f"differences: {sum(by_class.values())}")
+    lines += [
+        f"  {kind} {fmt}: {outcome} {n}" for (kind, fmt, outcome), n in sorted(by_class.items())
+    ]
     return "\n".join(lines)
 
 
