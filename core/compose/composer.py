@@ -351,7 +351,9 @@ def _plain_block(label: str) -> _Section:
     else:
         append = _as_line(f"{end}\n")
     return _Section(
-        re.escape(f"- {label}:"),
+        # At a line start: App Connect's pattern also takes `- AI Note:` in the middle of
+        # a note or summary line and deletes up to the next `--- END` (issue 14, class 5).
+        "-(?<![^\n]-) " + re.escape(f"{label}:"),
         r"[\s\S]*?",
         re.escape(end),
         prefix=f"- {label}:\n",
@@ -420,6 +422,8 @@ _MD_FIELDS = (
 # A block ends before the next heading or known field line (App Connect runs to the end
 # of the body, swallowing fields that follow it: quirk 5).
 _MD_STOP = r"(?:#{2,3} |\*\*(?:" + "|".join(map(re.escape, _MD_FIELDS)) + r")\*\*:)"
+# A field glued onto the end of a line (an unterminated body, another format's fragment).
+_MD_GLUED_FIELD = r"(?=\*\*(?:" + "|".join(map(re.escape, _MD_FIELDS)) + r")\*\*:)"
 
 
 def _md_prepend_note(body: str, exact: str) -> str:
@@ -446,7 +450,7 @@ def _md_block(label: str) -> _Section:
     return _Section(
         re.escape(f"### {label}\n"),
         r"[\s\S]*?",
-        rf"(?:\n(?=\n*{_MD_STOP})|\n?\Z)",
+        rf"(?:\n(?=\n*{_MD_STOP})|{_MD_GLUED_FIELD}|\n?\Z)",
         prefix=f"### {label}\n",
         closing="\n",
         append=_as_line("\n"),

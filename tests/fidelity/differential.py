@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -111,10 +112,18 @@ def _fmt(case: Case) -> str:
     return str(case.params.get("logFormat", "text/plain")).removeprefix("text/")
 
 
+# A plain-text note runs to the next `- X:` line: text below it is part of the note.
+_PLAIN_NOTE = re.compile(r"- (?:Note|Agent notes): [\s\S]*?(?=\n- [A-Z][a-zA-Z\s/]*:|\n$|$)")
+
+
 def _kept(case: Case) -> list[str]:
     texts = []
+    body = str(case.params.get("existingBody", ""))
+    note = _PLAIN_NOTE.search(body) if _fmt(case) == "plain" else None
     for entry in case.keep:
         param, _, text = entry.partition("|")
+        if note is not None and text in note.group():
+            continue
         if not (param and case.params.get(param)):
             texts.append(text)
     return texts

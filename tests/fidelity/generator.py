@@ -13,6 +13,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from appconnect.core.compose.composer import compose_call_log
+
 FORMATS = ("text/plain", "text/html", "text/markdown")
 SETTINGS = (
     "addCallLogNote", "addCallSessionId", "addRingCentralUserName", "addRingCentralNumber",
@@ -188,11 +190,11 @@ def existing_body(rng: random.Random, fmt: str, keep: list[str]) -> str:
     return body.rstrip("\n") if rng.random() < 0.2 else body
 
 
-KINDS = ("fresh", "foreign-body", "date", "throws", "unknown-format", "labels-in-note")
+KINDS = ("fresh", "foreign-body", "own-body", "date", "throws", "unknown-format", "labels-in-note")
 
 
 def case(rng: random.Random) -> Case:
-    kind = rng.choices(KINDS, weights=(25, 40, 12, 8, 5, 10))[0]
+    kind = rng.choices(KINDS, weights=(20, 30, 20, 10, 7, 5, 8))[0]
     fmt = rng.choice(FORMATS)
     params: dict[str, Any] = {"logFormat": fmt}
     if kind == "unknown-format":
@@ -233,6 +235,12 @@ def case(rng: random.Random) -> Case:
     keep: list[str] = []
     if kind in ("foreign-body", "labels-in-note", "date") and rng.random() < 0.8:
         params["existingBody"] = existing_body(rng, fmt, keep)
+    elif kind == "own-body":  # a body App Connect composed (fresh) for other parameters
+        earlier = case(rng)
+        while earlier.kind in ("throws", "unknown-format") or "existingBody" in earlier.params:
+            earlier = case(rng)
+        body = compose_call_log({**earlier.params, "logFormat": fmt})
+        params["existingBody"] = body if rng.random() < 0.8 else (body or "").rstrip("\n")
     return Case(kind, params, keep)
 
 
