@@ -21,9 +21,7 @@ from tests.timezones import server_timezone
 PLAIN, HTML, MD = "text/plain", "text/html", "text/markdown"
 
 
-def compose(
-    fmt: str = PLAIN, body: str = "", settings: Any = None, **params: Any
-) -> str | None:
+def compose(fmt: str = PLAIN, body: str = "", settings: Any = None, **params: Any) -> str | None:
     user = params.pop("user", {"userSettings": settings or {}, "timezoneOffset": "+00:00"})
     return compose_call_log({"logFormat": fmt, "existingBody": body, "user": user, **params})
 
@@ -365,8 +363,10 @@ def test_markdown_block_keeps_following_fields() -> None:
     first, second = twice(
         MD, aiNote="A", transcript="T", ringSenseAIScore=5, ringSenseLink="https://x"
     )
+    # A blank line after each block: App Connect's settled form (issue 14, class 4).
     expected = (
-        "### AI Note\nA\n### Transcript\nT\n**Call score**: 5\n**ACE recording link**: https://x\n"
+        "### AI Note\nA\n\n### Transcript\nT\n\n"
+        "**Call score**: 5\n**ACE recording link**: https://x\n"
     )
     assert first == second == expected
     changed = compose(MD, first, transcript="T2")

@@ -116,12 +116,39 @@ class _Section:
             if body.startswith(exact, start):
                 tail = self._tail.match(body, start + len(exact))
                 if tail is not None:
-                    return body[:start] + exact + self._closing + body[tail.end() :]
+                    closing, end = self._close(body, tail.end())
+                    return body[:start] + exact + closing + body[end:]
             loose = self._loose.match(body, start)
             if loose is not None:
-                return body[:start] + exact + self._closing + body[loose.end() :]
+                closing, end = self._close(body, loose.end())
+                return body[:start] + exact + closing + body[end:]
             head = self._head.search(body, head.end())  # heads never match empty text
         return self._append(body, exact)
+
+    def _close(self, body: str, end: int) -> tuple[str, int]:
+        """What follows a replaced section, and where the rest of the body resumes."""
+        return self._closing, end
+
+
+class _MarkdownBlock(_Section):
+    """A ``### Block``: App Connect's settled form has one blank line after it.
+
+    App Connect replaces a block up to the next ``\n### `` or the end and adds a line
+    break, so a rewritten block ends with a blank line before a heading or at the end of
+    the body, and keeps it on every later compose. We write that settled form at once
+    (also when appending), so ours is byte-identical wherever App Connect's result is a
+    fixpoint, and idempotent from the first compose (issue 14, class 4).
+    """
+
+    __slots__ = ()
+
+    def _close(self, body: str, end: int) -> tuple[str, int]:
+        rest = end
+        while rest < len(body) and body[rest] == "\n":
+            rest += 1
+        if rest == len(body) or body.startswith("### ", rest):
+            return "\n\n", rest
+        return self._closing, end
 
 
 class _UserName:
@@ -447,13 +474,13 @@ def _md_field(label: str) -> _Section:
 
 
 def _md_block(label: str) -> _Section:
-    return _Section(
+    return _MarkdownBlock(
         re.escape(f"### {label}\n"),
         r"[\s\S]*?",
-        rf"(?:\n(?=\n*{_MD_STOP})|{_MD_GLUED_FIELD}|\n?\Z)",
+        rf"(?:\n(?=\n*{_MD_STOP})|{_MD_GLUED_FIELD}|\n*\Z)",
         prefix=f"### {label}\n",
         closing="\n",
-        append=_as_line("\n"),
+        append=_as_line("\n\n"),
         prepare=_strip_trailing_newlines if MARKDOWN in _BLOCK_STRIP[label] else None,
     )
 
