@@ -106,8 +106,9 @@ def test_all_sections_in_order_plain() -> None:
         "- RingCentral number and extension: +1666 11\n- Summary: s\n"
         "- Contact Number: +1555\n- Date/Time: 2024-01-15 10:30:00 AM\n"
         "- Duration: 1 hour, 1 minute, 1 second\n- Result: r\n"
+        # App Connect's first body has a blank line here that its next compose eats.
         "- Call recording link: https://rec\n- Voicemail recording link: https://vm\n"
-        "\n- AI Note:\nai\n--- END\n\n- Transcript:\nt\n--- END\n"
+        "- AI Note:\nai\n--- END\n\n- Transcript:\nt\n--- END\n"
         "\n- ACE transcript:\nrt\n--- END\n\n- ACE summary:\nrs\n--- END\n"
         "- Call score: 9\n\n- ACE bulleted summary:\n- b\n--- END\n"
         "- ACE recording link: https://ace\n"
@@ -330,10 +331,17 @@ def test_bulleted_summary_recompose_is_stable() -> None:
     assert first == second == "\n- ACE bulleted summary:\n- a\n- b\n--- END\n"
 
 
-def test_field_before_block_keeps_blank_line() -> None:
-    """App Connect's field replacement eats the blank line before `- AI Note:`."""
+def test_field_before_block_is_written_settled() -> None:
+    """App Connect appends `\\n- AI Note:` below `- Summary: S`, then its next compose
+    rewrites the Summary with the line breaks after it, eating that blank line, and stays
+    there. Ours writes that settled body at once (issue 14, class 4)."""
     first, second = twice(subject="S", aiNote="A")
-    assert first == second == "- Summary: S\n\n- AI Note:\nA\n--- END\n"
+    assert first == second == "- Summary: S\n- AI Note:\nA\n--- END\n"
+    # A line App Connect does not rewrite with its line breaks keeps the blank line.
+    assert twice(result="R", aiNote="A")[1] == "- Result: R\n\n- AI Note:\nA\n--- END\n"
+    # A foreign body: App Connect's result, which is a fixpoint.
+    body = "- Summary: old\n\n\n- AI Note:\nA\n--- END\n"
+    assert compose(body=body, subject="S", aiNote="A") == "- Summary: S\n- AI Note:\nA\n--- END\n"
 
 
 def test_note_with_section_like_line_is_stable() -> None:
@@ -379,10 +387,15 @@ def test_markdown_ace_link_recompose_is_stable() -> None:
     assert first == second == "**ACE recording link**: https://x\n"
 
 
-def test_append_starts_a_new_line() -> None:
-    """App Connect glues an appended section onto an unterminated last line."""
+def test_append_glues_where_app_connect_finds_it_again() -> None:
+    """App Connect glues an appended section onto an unterminated last line and, except
+    for the line-anchored plain Date/Time, finds it there next time: so we glue too."""
     first, second = twice(body="- Result: x", subject="S", result="x")
-    assert first == second == "- Result: x\n- Summary: S\n"
+    assert first == second == "- Result: x- Summary: S\n"
+    # `^- Date/Time:` (m flag) would never match glued: App Connect appends it again on
+    # every compose; we start a new line and stay idempotent.
+    first, second = twice(body="- Result: x", result="x", startTime=1705314600000)
+    assert first == second == "- Result: x\n- Date/Time: 2024-01-15 10:30:00 AM\n"
 
 
 def test_dollar_patterns_are_literal() -> None:

@@ -183,7 +183,9 @@ def _guarded_spans(body: str, guards: Sequence[str], own: str) -> list[tuple[int
 
 
 def _append_line(body: str, text: str) -> str:
-    """Append on a new line (App Connect glues onto an unterminated last line)."""
+    """Append on a new line. App Connect glues a section onto an unterminated last line
+    and finds it there again, so most sections glue too (_concat); this is for the plain
+    Date/Time line, whose pattern is line-anchored, the journey and a new plain note."""
     if body and not body.endswith("\n"):
         body += "\n"
     return body + text
@@ -299,21 +301,18 @@ _CONTACT, _CONTACT_OUTBOUND = "Contact Number", "Contact Number (outbound)"
 
 # ---------------------------------------------------------------- text/plain
 
-# Blocks that App Connect appends after a blank line; a field replaced just above one
-# keeps that blank line (App Connect eats it, quirk 4).
+# Blocks that App Connect appends after a blank line.
 _PLAIN_BLOCKS = ("AI Note", "Transcript", "ACE transcript", "ACE summary", "ACE bulleted summary")
-_PLAIN_LINE_TAIL = (
-    r"(?=\n|\Z)(?:\n+?(?=\n- (?:" + "|".join(map(re.escape, _PLAIN_BLOCKS)) + r"):)|\n*)"
-)
+# A `- Label: value` line is replaced with all the line breaks after it (App Connect's
+# `[^\n]*\n*`), so a blank line below it is gone after the next compose.
+_PLAIN_LINE_TAIL = r"(?=\n|\Z)\n*"
 # A line App Connect treats as the start of the next section after the note.
 _PLAIN_SECTION_START = rf"- [A-Z](?:[a-zA-Z/]|{_WS})*:"
 _PLAIN_SECTION_AT_START = re.compile(_PLAIN_SECTION_START)
 _PLAIN_FIRST_SECTION = re.compile(rf"\n(?={_PLAIN_SECTION_START})")
 # The note ends before the next section (or a blank line and a block, which App Connect
 # would otherwise read as part of the note), or at the end of the body.
-_PLAIN_NOTE_TAIL = (
-    rf"(?=\n{_PLAIN_SECTION_START}|\n\n- (?:{'|'.join(map(re.escape, _PLAIN_BLOCKS))}):|\n\Z|\Z)"
-)
+_PLAIN_NOTE_TAIL = rf"(?=\n{_PLAIN_SECTION_START}|\n\Z|\Z)"
 # Duration/Result/Contact Number values end at a line end or a glued-on next section.
 _PLAIN_VALUE_END = r"- [A-Z][a-zA-Z /]*:"
 
@@ -342,7 +341,8 @@ def _plain_line(label: str) -> _Section:
         _PLAIN_LINE_TAIL,
         prefix=f"- {label}: ",
         closing="\n",
-        append=_as_line("\n"),
+        # App Connect starts a new line for the recording links only.
+        append=_as_line("\n") if label in _RECORDINGS else _concat("\n"),
     )
 
 
@@ -355,7 +355,7 @@ def _plain_value_field(label: str, newline: bool = False) -> _Section:
         tail,
         prefix=f"- {label}: ",
         closing="\n" if newline else "",
-        append=_as_line("\n"),
+        append=_concat("\n"),
     )
 
 
@@ -366,7 +366,7 @@ def _plain_short_field(label: str) -> _Section:
         rf"{_WS}*[^<\n]+",
         r"(?=\n|\Z)",
         prefix=f"- {label}: ",
-        append=_as_line("\n"),
+        append=_concat("\n"),
         flags=re.I | re.A,
     )
 
@@ -407,7 +407,7 @@ def _plain_sections() -> dict[str, _Section | _UserName]:
             r"- RingCentral user name: ([^\n]*)" + _PLAIN_LINE_TAIL,
             "- RingCentral user name: ",
             "\n",
-            _append_line,
+            _concat(""),
         ),
         _CONTACT: contact,
         _CONTACT_OUTBOUND: contact,
@@ -468,7 +468,7 @@ def _md_field(label: str) -> _Section:
         r"(?=\n|\Z)\n*",
         prefix=f"**{label}**: ",
         closing="\n",
-        append=_as_line("\n"),
+        append=_concat("\n"),
         flags=re.I | re.A if case_blind else 0,
     )
 
@@ -480,7 +480,7 @@ def _md_block(label: str) -> _Section:
         rf"(?:\n(?=\n*{_MD_STOP})|{_MD_GLUED_FIELD}|\n*\Z)",
         prefix=f"### {label}\n",
         closing="\n",
-        append=_as_line("\n\n"),
+        append=_as_line("\n\n"),  # glued, App Connect swallows it into the block above
         prepare=_strip_trailing_newlines if MARKDOWN in _BLOCK_STRIP[label] else None,
     )
 
@@ -501,7 +501,7 @@ def _markdown_sections() -> dict[str, _Section | _UserName]:
             r"\*\*RingCentral user name\*\*: ([^\n]*)\n*",
             "**RingCentral user name**: ",
             "\n",
-            _append_line,
+            _concat(""),
             re.I | re.A,
         ),
         _CONTACT: contact,
@@ -673,21 +673,26 @@ def compose_call_log(params: Mapping[str, Any]) -> str | None:
     existing = params.get("existingBody", "")
     body = "" if js.is_nullish(existing) else js.to_string(existing)
     guards = _guards(sections, params, settings)
+    settle: list[str] = []  # plain lines App Connect rewrites with the line breaks after them
     inbound = js.get(call_log, "direction") == "Inbound"
 
     # Most parameters are absent: `is not None` rules those out before the JS test.
     note = params.get("note")
     if note is not None and js.truthy(note) and settings.on("addCallLogNote", True):
         body = sections[_NOTE].write(body, js.to_string(note), guards)
+        settle.append("- Note: " + js.to_string(note))
 
     session_id = js.get(call_log, "sessionId")
     if js.truthy(session_id) and settings.on("addCallSessionId", False):
         body = sections["Session Id"].write(body, js.to_string(session_id), guards)
+        settle.append("- Session Id: " + js.to_string(session_id))
 
     if js.truthy(settings.value("addRingCentralUserName")):
         name = js.get(js.get(call_log, "to" if inbound else "from"), "name")
         if js.truthy(name):
             body = sections[_USER_NAME].write(body, js.to_string(name), guards)
+            if js.js_trim(js.to_string(name)) == "(pending...)":  # rewritten every time
+                settle.append("- RingCentral user name: " + js.to_string(name))
 
     if settings.on("addRingCentralNumber", False):
         number = js.get(js.get(call_log, "to" if inbound else "from"), "phoneNumber")
@@ -697,10 +702,12 @@ def compose_call_log(params: Mapping[str, Any]) -> str | None:
             ext_text = "" if js.is_nullish(ext) else js.to_string(ext)
             value = f"{js.to_string(number)} {ext_text}"
             body = sections["RingCentral number and extension"].write(body, value, guards)
+            settle.append("- RingCentral number and extension: " + value)
 
     subject = params.get("subject")
     if subject is not None and js.truthy(subject) and settings.on("addCallLogSubject", True):
         body = sections["Summary"].write(body, js.to_string(subject), guards)
+        settle.append("- Summary: " + js.to_string(subject))
 
     contact_phone = js.get(params.get("contactInfo"), "phoneNumber")
     if js.truthy(contact_phone) and settings.on("addCallLogContactNumber", False):
@@ -730,6 +737,7 @@ def compose_call_log(params: Mapping[str, Any]) -> str | None:
         link = params.get(key)
         if link is not None and js.truthy(link) and settings.on("addCallLogRecording", True):
             body = sections[label].write(body, js.to_string(link), guards)
+            settle.append(f"- {label}: {js.to_string(link)}")
 
     body = _compose_ai_sections(body, sections, params, settings, guards)
 
@@ -738,6 +746,26 @@ def compose_call_log(params: Mapping[str, Any]) -> str | None:
     # then skips empty lists itself.
     if isinstance(legs, list | tuple) and legs and settings.on("addCallLogLegs", True):
         body = sections["Call journey"].write(body, _legs_journey(legs), guards)
+    return _settle_plain(body, settle) if fmt == PLAIN and settle else body
+
+
+def _settle_plain(body: str, lines: Sequence[str]) -> str:
+    """App Connect's next compose, done now: a plain line it rewrites with the line breaks
+    after it (a field's `\\n*`, the note's lazy end) loses the blank line that a block
+    appended below it brought (``- Summary: S``, blank, ``- AI Note:``). Writing that
+    settled form at once makes ours byte-identical to App Connect wherever its result is
+    a fixpoint, and idempotent from the first compose (issue 14, class 4).
+    """
+    for line in lines:
+        at = body.find(line + "\n")
+        if at < 0:
+            continue
+        start = end = at + len(line) + 1
+        while end < len(body) and body[end] == "\n":
+            end += 1
+        note = line.startswith("- Note: ")
+        if end > start and (not note or _PLAIN_SECTION_AT_START.match(body, end)):
+            body = body[:start] + body[end:]
     return body
 
 
