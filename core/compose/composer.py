@@ -199,6 +199,31 @@ def _concat(closing: str) -> _Append:
     return lambda body, exact: body + exact + closing
 
 
+_FIELD_LABELS = (
+    "Session Id", "RingCentral user name", "RingCentral number and extension", "Summary",
+    "Contact Number", "Date/Time", "Duration", "Result", "Call recording link",
+    "Voicemail recording link", "Call score", "ACE recording link",
+)  # fmt: skip
+# A last line that is itself a field: a later rewrite of it (`[^\n]*\n*`) would swallow
+# a section glued onto it, in App Connect too (which then loses that section).
+_FIELD_LINE = re.compile(
+    r"(?:- |\*\*)(?:" + "|".join(map(re.escape, _FIELD_LABELS)) + r")(?:\*\*)?:", re.I
+)
+
+
+def _glued(closing: str) -> _Append:
+    """Append as App Connect does, glued onto an unterminated last line (it finds the
+    section there again), unless that line is a field line (see _FIELD_LINE)."""
+
+    def append(body: str, exact: str) -> str:
+        last = body.rfind("\n") + 1
+        if body and not body.endswith("\n") and _FIELD_LINE.match(body, last):
+            body += "\n"
+        return body + exact + closing
+
+    return append
+
+
 # ---------------------------------------------------------------- shared values
 
 
@@ -342,7 +367,7 @@ def _plain_line(label: str) -> _Section:
         prefix=f"- {label}: ",
         closing="\n",
         # App Connect starts a new line for the recording links only.
-        append=_as_line("\n") if label in _RECORDINGS else _concat("\n"),
+        append=_as_line("\n") if label in _RECORDINGS else _glued("\n"),
     )
 
 
@@ -355,7 +380,7 @@ def _plain_value_field(label: str, newline: bool = False) -> _Section:
         tail,
         prefix=f"- {label}: ",
         closing="\n" if newline else "",
-        append=_concat("\n"),
+        append=_glued("\n"),
     )
 
 
@@ -366,7 +391,7 @@ def _plain_short_field(label: str) -> _Section:
         rf"{_WS}*[^<\n]+",
         r"(?=\n|\Z)",
         prefix=f"- {label}: ",
-        append=_concat("\n"),
+        append=_glued("\n"),
         flags=re.I | re.A,
     )
 
@@ -407,7 +432,7 @@ def _plain_sections() -> dict[str, _Section | _UserName]:
             r"- RingCentral user name: ([^\n]*)" + _PLAIN_LINE_TAIL,
             "- RingCentral user name: ",
             "\n",
-            _concat(""),
+            _glued(""),
         ),
         _CONTACT: contact,
         _CONTACT_OUTBOUND: contact,
@@ -468,7 +493,7 @@ def _md_field(label: str) -> _Section:
         r"(?=\n|\Z)\n*",
         prefix=f"**{label}**: ",
         closing="\n",
-        append=_concat("\n"),
+        append=_glued("\n"),
         flags=re.I | re.A if case_blind else 0,
     )
 
@@ -501,7 +526,7 @@ def _markdown_sections() -> dict[str, _Section | _UserName]:
             r"\*\*RingCentral user name\*\*: ([^\n]*)\n*",
             "**RingCentral user name**: ",
             "\n",
-            _concat(""),
+            _glued(""),
             re.I | re.A,
         ),
         _CONTACT: contact,
