@@ -372,11 +372,20 @@ def _plain_line(label: str) -> _Section:
 
 
 def _plain_value_field(label: str, newline: bool = False) -> _Section:
-    """Duration/Result (and Contact Number, which adds a line break)."""
-    tail = rf"(?:(?={_PLAIN_VALUE_END})|\n|\Z)" if newline else rf"(?={_PLAIN_VALUE_END}|\n|\Z)"
+    """Duration/Result (and Contact Number, which adds a line break).
+
+    Duration/Result take App Connect's value pattern, without `-`: an existing
+    `- Result: Call-back` is not theirs to replace, so App Connect appends a second Result
+    line and then stays there; we do the same (issue 14, class 4). Our own value with a
+    `-` is still found, as written (the exact-first search), so we stay idempotent.
+    """
+    if newline:
+        tail, value = rf"(?:(?={_PLAIN_VALUE_END})|\n|\Z)", r"[^\n]*?"
+    else:
+        tail, value = r"(?=\n|\Z)", r"[^\n-]+"
     return _Section(
         re.escape(f"- {label}: "),
-        r"[^\n]*?",
+        value,
         tail,
         prefix=f"- {label}: ",
         closing="\n" if newline else "",
