@@ -204,10 +204,11 @@ _FIELD_LABELS = (
     "Contact Number", "Date/Time", "Duration", "Result", "Call recording link",
     "Voicemail recording link", "Call score", "ACE recording link",
 )  # fmt: skip
-# A last line that is itself a field: a later rewrite of it (`[^\n]*\n*`) would swallow
-# a section glued onto it, in App Connect too (which then loses that section).
+# A last line that is itself a field or a note: a later rewrite of it (`[^\n]*\n*`, the
+# note's lazy end) swallows a section glued onto it, in App Connect too (which loses it).
 _FIELD_LINE = re.compile(
-    r"(?:- |\*\*)(?:" + "|".join(map(re.escape, _FIELD_LABELS)) + r")(?:\*\*)?:", re.I
+    r"(?:- |\*\*)(?:Note|Agent notes|" + "|".join(map(re.escape, _FIELD_LABELS)) + r")(?:\*\*)?:",
+    re.I,
 )
 
 
