@@ -398,7 +398,8 @@ def _plain_short_field(label: str) -> _Section:
     """Call score / ACE recording link: value up to ``<`` or a line end."""
     return _Section(
         re.escape(f"- {label}:"),
-        rf"{_WS}*[^<\n]+",
+        # Not across a line break: App Connect's `\s*` there swallows the next line.
+        rf"(?:(?!\n){_WS})*[^<\n]+",
         r"(?=\n|\Z)",
         prefix=f"- {label}: ",
         append=_glued("\n"),
