@@ -8,7 +8,7 @@ FILES_HASH := $(shell find . \( -path ./.venv -o -path ./build -o -path ./.git -
 	-o \( -name '*.py' -o -name '*.json' -o -name '*.toml' -o -name py.typed \) -print | LC_ALL=C sort | cksum | cut -d' ' -f1)
 STAMP := $(VENV)/.installed-$(FILES_HASH)
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test lint typecheck bench clean fidelity
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,3 +57,10 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+
+# The composer differential's long mode (tests/fidelity/): thousands of generated cases
+# through App Connect's composeCallLog under Node and ours; figures in docs/compatibility.md.
+FIDELITY_SEED ?= 14
+FIDELITY_CASES ?= 10000
+fidelity: $(STAMP)
+	$(BIN)/python -m tests.fidelity.differential --seed $(FIDELITY_SEED) --cases $(FIDELITY_CASES)

@@ -8,6 +8,11 @@ import typer
 
 from appconnect.cli.context import app_context, handle_errors
 
+NO_BODY = (
+    "no body: the connector composes (App Connect composes only text/plain, text/html, "
+    "text/markdown)"
+)
+
 
 def register(app: typer.Typer) -> None:
     app.command("compose")(compose)
@@ -27,7 +32,8 @@ def compose(
         typer.Option("--format", help="Override logFormat (text/plain, text/html, text/markdown)."),
     ] = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help='Print {"logFormat", "body"} as JSON.')
+        bool,
+        typer.Option("--json", help='Print {"logFormat", "body"} as JSON (body null: no body).'),
     ] = False,
 ) -> None:
     """Compose a call-log body exactly as App Connect's core would (composeCallLog).
@@ -43,5 +49,7 @@ def compose(
     params, body = compose_from_json(text, where, log_format=log_format)
     if as_json:
         app.terminal.json({"logFormat": params.get("logFormat", "text/plain"), "body": body})
+    elif body is None:  # App Connect's undefined: not the same as an empty body
+        app.terminal.info(NO_BODY)
     else:
         app.terminal.raw(body)

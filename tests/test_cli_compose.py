@@ -54,9 +54,27 @@ def test_recompose_from_an_existing_body_is_stable() -> None:
 
 
 def test_custom_format_composes_nothing() -> None:
+    """App Connect returns undefined, not '': said on stderr, null in --json."""
     result = stdin(json.dumps({**PARAMS, "logFormat": "custom"}))
     assert result.exit_code == 0
     assert result.stdout == ""
+    assert result.stderr.startswith("no body: the connector composes")
+    as_json = stdin(json.dumps({**PARAMS, "logFormat": "custom"}), "--json")
+    assert json.loads(as_json.stdout) == {"logFormat": "custom", "body": None}
+    # A custom format with nothing that App Connect's upserts drop: the body passes through.
+    kept = stdin(json.dumps({"logFormat": "custom", "user": {}, "existingBody": "x",
+                             "duration": 5}))  # fmt: skip
+    assert kept.stdout == "x"
+
+
+def test_input_app_connect_throws_on_is_one_line_exit_2() -> None:
+    """App Connect's composer throws without `user`: its create/update would fail."""
+    result = stdin(json.dumps({"subject": "S"}))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: App Connect's composer fails on this input: no user (user.userSettings is "
+        "read unguarded) (stdin)\n"
+    )
 
 
 def test_bad_input_is_one_line_and_exit_2(run: Run, tmp_path: Path) -> None:

@@ -223,3 +223,18 @@ def test_call_fixtures_lists_and_prints_an_editable_copy(run: Run, tmp_path: Pat
     assert run("log-call", str(copy)).exit_code == 0
     rows = logs_json(run)
     assert [r["sessionId"] for r in rows] == ["edited-1"]
+
+
+def test_log_call_fails_like_app_connect_where_its_composer_throws(
+    run: Run, home: Path, tmp_path: Path
+) -> None:
+    """A call leg without `to`: App Connect's composer throws, so its create fails (issue 14)."""
+    calls = Path(__file__).resolve().parents[1] / "fixtures" / "calls"
+    call = json.loads((calls / "inbound-answered.json").read_text())
+    call["logInfo"]["legs"] = [{"direction": "Inbound", "from": {"phoneNumber": "+16505550101"}}]
+    path = tmp_path / "broken-leg.json"
+    path.write_text(json.dumps(call))
+    result = run("log-call", str(path))
+    assert result.exit_code == 1, result.output
+    assert "Error creating call log" in result.stderr
+    assert crm(home).list_activities() == []

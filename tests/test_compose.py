@@ -21,13 +21,14 @@ from tests.timezones import server_timezone
 PLAIN, HTML, MD = "text/plain", "text/html", "text/markdown"
 
 
-def compose(fmt: str = PLAIN, body: str = "", settings: Any = None, **params: Any) -> str:
+def compose(fmt: str = PLAIN, body: str = "", settings: Any = None, **params: Any) -> str | None:
     user = params.pop("user", {"userSettings": settings or {}, "timezoneOffset": "+00:00"})
     return compose_call_log({"logFormat": fmt, "existingBody": body, "user": user, **params})
 
 
-def twice(fmt: str = PLAIN, body: str = "", **params: Any) -> tuple[str, str]:
+def twice(fmt: str = PLAIN, body: str = "", **params: Any) -> tuple[str | None, str | None]:
     first = compose(fmt, body, **params)
+    assert first is not None
     return first, compose(fmt, first, **params)
 
 
@@ -43,7 +44,8 @@ def test_log_formats_and_is_composable() -> None:
 
 
 def test_custom_format_composes_nothing() -> None:
-    assert compose("custom", "existing", note="n", subject="s") == ""
+    """App Connect returns undefined (the connector composes), not ''."""
+    assert compose("custom", "existing", note="n", subject="s") is None
 
 
 def test_missing_log_format_defaults_to_plain_text() -> None:
@@ -104,8 +106,9 @@ def test_all_sections_in_order_plain() -> None:
         "- RingCentral number and extension: +1666 11\n- Summary: s\n"
         "- Contact Number: +1555\n- Date/Time: 2024-01-15 10:30:00 AM\n"
         "- Duration: 1 hour, 1 minute, 1 second\n- Result: r\n"
+        # App Connect's first body has a blank line here that its next compose eats.
         "- Call recording link: https://rec\n- Voicemail recording link: https://vm\n"
-        "\n- AI Note:\nai\n--- END\n\n- Transcript:\nt\n--- END\n"
+        "- AI Note:\nai\n--- END\n\n- Transcript:\nt\n--- END\n"
         "\n- ACE transcript:\nrt\n--- END\n\n- ACE summary:\nrs\n--- END\n"
         "- Call score: 9\n\n- ACE bulleted summary:\n- b\n--- END\n"
         "- ACE recording link: https://ace\n"
@@ -276,10 +279,16 @@ def test_start_time_falls_back_to_call_log() -> None:
     assert compose(callLog={"startTime": START}) == "- Date/Time: 2024-01-15 10:30:00 AM\n"
 
 
-def test_non_iso_start_time_is_invalid_date() -> None:
-    """Deliberate difference: moment falls back to JS Date parsing for non-ISO text."""
-    assert compose(startTime="Jan 15 2024") == "- Date/Time: Invalid date\n"
+def test_non_iso_start_time_goes_through_moments_fallbacks() -> None:
+    """moment reads RFC 2822, then hands other text to JS Date (issue 14, class 1)."""
+    assert compose(startTime="Jan 15 2024 10:30 GMT") == "- Date/Time: 2024-01-15 10:30:00 AM\n"
+    assert compose(startTime="Mon, 15 Jan 2024 10:30:00 -0100") == (
+        "- Date/Time: 2024-01-15 11:30:00 AM\n"
+    )
+    # A weekday that does not match the date is invalid in moment, as are overflows.
+    assert compose(startTime="Fri, 15 Jan 2024 10:30:00 GMT") == "- Date/Time: Invalid date\n"
     assert compose(startTime="2024-02-30T00:00:00Z") == "- Date/Time: Invalid date\n"
+    assert compose(startTime="Monday") == "- Date/Time: Invalid date\n"
 
 
 # ---------------------------------------------------------------- upsert
@@ -322,10 +331,17 @@ def test_bulleted_summary_recompose_is_stable() -> None:
     assert first == second == "\n- ACE bulleted summary:\n- a\n- b\n--- END\n"
 
 
-def test_field_before_block_keeps_blank_line() -> None:
-    """App Connect's field replacement eats the blank line before `- AI Note:`."""
+def test_field_before_block_is_written_settled() -> None:
+    """App Connect appends `\\n- AI Note:` below `- Summary: S`, then its next compose
+    rewrites the Summary with the line breaks after it, eating that blank line, and stays
+    there. Ours writes that settled body at once (issue 14, class 4)."""
     first, second = twice(subject="S", aiNote="A")
-    assert first == second == "- Summary: S\n\n- AI Note:\nA\n--- END\n"
+    assert first == second == "- Summary: S\n- AI Note:\nA\n--- END\n"
+    # A line App Connect does not rewrite with its line breaks keeps the blank line.
+    assert twice(result="R", aiNote="A")[1] == "- Result: R\n\n- AI Note:\nA\n--- END\n"
+    # A foreign body: App Connect's result, which is a fixpoint.
+    body = "- Summary: old\n\n\n- AI Note:\nA\n--- END\n"
+    assert compose(body=body, subject="S", aiNote="A") == "- Summary: S\n- AI Note:\nA\n--- END\n"
 
 
 def test_note_with_section_like_line_is_stable() -> None:
@@ -335,12 +351,15 @@ def test_note_with_section_like_line_is_stable() -> None:
 
 
 def test_dash_in_value_is_replaced_in_place() -> None:
-    """App Connect can't find a Duration/Result value containing `-` and appends again."""
+    """App Connect can't find a Duration/Result value containing `-`, so it appends again
+    on every compose; ours finds its own value as written."""
     first, second = twice(result="Missed - Voicemail", duration="1-2")
     assert first == second == "- Duration: 1-2\n- Result: Missed - Voicemail\n"
-    assert compose(body=first, result="Call connected") == (
-        "- Duration: 1-2\n- Result: Call connected\n"
-    )
+    # Another value: App Connect appends a second line and then stays there (a fixpoint),
+    # so we do too (issue 14, class 4).
+    again = compose(body=first, result="Call connected")
+    assert again == "- Duration: 1-2\n- Result: Missed - Voicemail\n- Result: Call connected\n"
+    assert compose(body=again, result="Call connected") == again
 
 
 def test_note_does_not_swallow_user_text() -> None:
@@ -355,8 +374,10 @@ def test_markdown_block_keeps_following_fields() -> None:
     first, second = twice(
         MD, aiNote="A", transcript="T", ringSenseAIScore=5, ringSenseLink="https://x"
     )
+    # A blank line after each block: App Connect's settled form (issue 14, class 4).
     expected = (
-        "### AI Note\nA\n### Transcript\nT\n**Call score**: 5\n**ACE recording link**: https://x\n"
+        "### AI Note\nA\n\n### Transcript\nT\n\n"
+        "**Call score**: 5\n**ACE recording link**: https://x\n"
     )
     assert first == second == expected
     changed = compose(MD, first, transcript="T2")
@@ -369,10 +390,19 @@ def test_markdown_ace_link_recompose_is_stable() -> None:
     assert first == second == "**ACE recording link**: https://x\n"
 
 
-def test_append_starts_a_new_line() -> None:
-    """App Connect glues an appended section onto an unterminated last line."""
+def test_append_glues_where_app_connect_finds_it_again() -> None:
+    """App Connect glues an appended section onto an unterminated last line and, except
+    for the line-anchored plain Date/Time, finds it there next time: so we glue too."""
+    first, second = twice(body="call me", subject="S")
+    assert first == second == "call me- Summary: S\n"
+    # Onto a field line App Connect may rewrite (and so swallow the glued section): a new
+    # line, so nothing is lost.
     first, second = twice(body="- Result: x", subject="S", result="x")
     assert first == second == "- Result: x\n- Summary: S\n"
+    # `^- Date/Time:` (m flag) would never match glued: App Connect appends it again on
+    # every compose; we start a new line and stay idempotent.
+    first, second = twice(body="- Result: x", result="x", startTime=1705314600000)
+    assert first == second == "- Result: x\n- Date/Time: 2024-01-15 10:30:00 AM\n"
 
 
 def test_dollar_patterns_are_literal() -> None:
@@ -401,9 +431,11 @@ def test_values_containing_terminators_are_stable(fmt: str, params: dict[str, An
     assert first == second
 
 
-def test_missing_user_and_null_body_are_tolerated() -> None:
-    """App Connect throws without `user`, and concatenates a null body as 'null'."""
-    assert compose_call_log({"subject": "S", "existingBody": None}) == "- Summary: S\n"
+def test_null_body_is_tolerated() -> None:
+    """App Connect concatenates a null body as 'null'; we read it as empty."""
+    assert compose_call_log({"user": {}, "subject": "S", "existingBody": None}) == (
+        "- Summary: S\n"
+    )
 
 
 def test_empty_html_block_is_replaced_in_place() -> None:

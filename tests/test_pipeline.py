@@ -234,3 +234,44 @@ def test_missing_account_id_hashes_nothing(home: Path) -> None:
     expected = hashlib.sha256(b"37439510:k").hexdigest()
     identity = resolve_identity(IdentityConfig(hash_key="k", account_id="37439510"))
     assert identity.hashed_account_id == expected
+
+
+# --- where App Connect's composer throws (issue 14, core/compose/failures.py) -------------
+
+
+def _call_with_a_leg_missing_to():  # type: ignore[no-untyped-def]
+    call = load_call_fixture("inbound-answered")
+    legs = [{"direction": "Inbound", "from": {"phoneNumber": "+16505550101"}}]  # no "to"
+    return call.model_copy(update={"logInfo": call.logInfo.model_copy(update={"legs": legs})})
+
+
+def test_create_fails_like_app_connect_where_its_composer_throws(home: Path) -> None:
+    """App Connect's getLegsJourney reads `leg.to.phoneNumber`: a TypeError, caught by
+    createCallLog's handler and answered with handleApiError's default message."""
+    with harness(home) as h:
+        result = h.log_call(_call_with_a_leg_missing_to()).result
+        rows = list(h.call_logs())
+        called = interfaces(h)
+    assert not result.successful
+    assert result.return_message is not None
+    assert result.return_message.message == "Error creating call log"
+    assert result.return_message.details[0]["items"][0]["text"] == (
+        "Please check if your account has permission to CREATE logs."
+    )
+    assert rows == []
+    assert "createCallLog" not in called
+
+
+def test_update_fails_like_app_connect_where_its_composer_throws(home: Path) -> None:
+    with harness(home) as h:
+        h.log_call(load_call_fixture("inbound-answered"))
+    before = CRMState(home / "fixture-crm.json").get_activity("act-1")
+    legs = [{"direction": "Outbound", "to": {"phoneNumber": "+16505550101"}}]  # reads `from`
+    with harness(home) as h:
+        result = h.update_log({"sessionId": SESSION, "legs": legs})
+        called = interfaces(h)
+    assert not result.successful
+    assert result.return_message is not None
+    assert result.return_message.message == "Error updating call log"
+    assert "updateCallLog" not in called
+    assert CRMState(home / "fixture-crm.json").get_activity("act-1") == before

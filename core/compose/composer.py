@@ -26,6 +26,7 @@ from typing import Any, Final
 
 from appconnect.connectors import js
 from appconnect.core.compose.dates import DEFAULT_LOG_DATE_FORMAT, format_start_time
+from appconnect.core.compose.failures import ComposeError
 
 __all__ = ["LOG_FORMATS", "compose_call_log", "format_duration", "is_composable"]
 
@@ -92,23 +93,62 @@ class _Section:
         self._append = append
         self._prepare = prepare
 
-    def write(self, body: str, value: str) -> str:
-        """Replace the section in place when present (first occurrence), else add it."""
+    def exact(self, value: str) -> str:
+        """The section's text for `value`, as written (without its closing)."""
         if self._prepare is not None:
             value = self._prepare(value)
-        exact = self._prefix + value + self._suffix
+        return self._prefix + value + self._suffix
+
+    def write(self, body: str, value: str, guards: Sequence[str] = ()) -> str:
+        """Replace the section in place when present (first occurrence), else add it.
+
+        An occurrence of the label inside one of `guards` (the note and the blocks, as this
+        compose writes them) is text of that note or block, not this section: skipped.
+        """
+        exact = self.exact(value)
+        inside = _guarded_spans(body, guards, exact)
         head = self._head.search(body)
         while head is not None:
             start = head.start()
+            if inside and any(a < start < b for a, b in inside):
+                head = self._head.search(body, head.end())
+                continue
             if body.startswith(exact, start):
                 tail = self._tail.match(body, start + len(exact))
                 if tail is not None:
-                    return body[:start] + exact + self._closing + body[tail.end() :]
+                    closing, end = self._close(body, tail.end())
+                    return body[:start] + exact + closing + body[end:]
             loose = self._loose.match(body, start)
             if loose is not None:
-                return body[:start] + exact + self._closing + body[loose.end() :]
+                closing, end = self._close(body, loose.end())
+                return body[:start] + exact + closing + body[end:]
             head = self._head.search(body, head.end())  # heads never match empty text
         return self._append(body, exact)
+
+    def _close(self, body: str, end: int) -> tuple[str, int]:
+        """What follows a replaced section, and where the rest of the body resumes."""
+        return self._closing, end
+
+
+class _MarkdownBlock(_Section):
+    """A ``### Block``: App Connect's settled form has one blank line after it.
+
+    App Connect replaces a block up to the next ``\n### `` or the end and adds a line
+    break, so a rewritten block ends with a blank line before a heading or at the end of
+    the body, and keeps it on every later compose. We write that settled form at once
+    (also when appending), so ours is byte-identical wherever App Connect's result is a
+    fixpoint, and idempotent from the first compose (issue 14, class 4).
+    """
+
+    __slots__ = ()
+
+    def _close(self, body: str, end: int) -> tuple[str, int]:
+        rest = end
+        while rest < len(body) and body[rest] == "\n":
+            rest += 1
+        if rest == len(body) or body.startswith("### ", rest):
+            return "\n\n", rest
+        return self._closing, end
 
 
 class _UserName:
@@ -120,9 +160,12 @@ class _UserName:
         self._pattern = re.compile(pattern, flags)  # group 1: the current value
         self._prefix, self._closing, self._append = prefix, closing, append
 
-    def write(self, body: str, name: str) -> str:
+    def write(self, body: str, name: str, guards: Sequence[str] = ()) -> str:
         text = self._prefix + name + self._closing
+        inside = _guarded_spans(body, guards, text)
         match = self._pattern.search(body)
+        while match is not None and any(a < match.start() < b for a, b in inside):
+            match = self._pattern.search(body, match.start() + 1)
         if match is None:
             return self._append(body, text)
         if js.js_trim(match.group(1)) != "(pending...)":
@@ -130,8 +173,19 @@ class _UserName:
         return body[: match.start()] + text + body[match.end() :]
 
 
+def _guarded_spans(body: str, guards: Sequence[str], own: str) -> list[tuple[int, int]]:
+    """Where the guarded texts (other than the section's own) sit in the body."""
+    spans = []
+    for text in guards:
+        if text != own and (at := body.find(text)) >= 0:
+            spans.append((at, at + len(text)))
+    return spans
+
+
 def _append_line(body: str, text: str) -> str:
-    """Append on a new line (App Connect glues onto an unterminated last line)."""
+    """Append on a new line. App Connect glues a section onto an unterminated last line
+    and finds it there again, so most sections glue too (_concat); this is for the plain
+    Date/Time line, whose pattern is line-anchored, the journey and a new plain note."""
     if body and not body.endswith("\n"):
         body += "\n"
     return body + text
@@ -143,6 +197,32 @@ def _as_line(closing: str) -> _Append:
 
 def _concat(closing: str) -> _Append:
     return lambda body, exact: body + exact + closing
+
+
+_FIELD_LABELS = (
+    "Session Id", "RingCentral user name", "RingCentral number and extension", "Summary",
+    "Contact Number", "Date/Time", "Duration", "Result", "Call recording link",
+    "Voicemail recording link", "Call score", "ACE recording link",
+)  # fmt: skip
+# A last line that is itself a field or a note: a later rewrite of it (`[^\n]*\n*`, the
+# note's lazy end) swallows a section glued onto it, in App Connect too (which loses it).
+_FIELD_LINE = re.compile(
+    r"(?:- |\*\*)(?:Note|Agent notes|" + "|".join(map(re.escape, _FIELD_LABELS)) + r")(?:\*\*)?:",
+    re.I,
+)
+
+
+def _glued(closing: str) -> _Append:
+    """Append as App Connect does, glued onto an unterminated last line (it finds the
+    section there again), unless that line is a field line (see _FIELD_LINE)."""
+
+    def append(body: str, exact: str) -> str:
+        last = body.rfind("\n") + 1
+        if body and not body.endswith("\n") and _FIELD_LINE.match(body, last):
+            body += "\n"
+        return body + exact + closing
+
+    return append
 
 
 # ---------------------------------------------------------------- shared values
@@ -177,6 +257,8 @@ def format_duration(seconds: Any) -> str:
 
 
 def _leg_party(info: Any) -> str:
+    if js.is_nullish(info):  # App Connect reads `info.phoneNumber` unguarded
+        raise ComposeError("a call leg has no from/to party (callLog.legs)")
     phone, ext = js.get(info, "phoneNumber"), js.get(info, "extensionNumber")
     has_phone, has_ext = js.truthy(phone), js.truthy(ext)
     if has_phone and has_ext:
@@ -245,21 +327,18 @@ _CONTACT, _CONTACT_OUTBOUND = "Contact Number", "Contact Number (outbound)"
 
 # ---------------------------------------------------------------- text/plain
 
-# Blocks that App Connect appends after a blank line; a field replaced just above one
-# keeps that blank line (App Connect eats it, quirk 4).
+# Blocks that App Connect appends after a blank line.
 _PLAIN_BLOCKS = ("AI Note", "Transcript", "ACE transcript", "ACE summary", "ACE bulleted summary")
-_PLAIN_LINE_TAIL = (
-    r"(?=\n|\Z)(?:\n+?(?=\n- (?:" + "|".join(map(re.escape, _PLAIN_BLOCKS)) + r"):)|\n*)"
-)
+# A `- Label: value` line is replaced with all the line breaks after it (App Connect's
+# `[^\n]*\n*`), so a blank line below it is gone after the next compose.
+_PLAIN_LINE_TAIL = r"(?=\n|\Z)\n*"
 # A line App Connect treats as the start of the next section after the note.
 _PLAIN_SECTION_START = rf"- [A-Z](?:[a-zA-Z/]|{_WS})*:"
 _PLAIN_SECTION_AT_START = re.compile(_PLAIN_SECTION_START)
 _PLAIN_FIRST_SECTION = re.compile(rf"\n(?={_PLAIN_SECTION_START})")
 # The note ends before the next section (or a blank line and a block, which App Connect
 # would otherwise read as part of the note), or at the end of the body.
-_PLAIN_NOTE_TAIL = (
-    rf"(?=\n{_PLAIN_SECTION_START}|\n\n- (?:{'|'.join(map(re.escape, _PLAIN_BLOCKS))}):|\n\Z|\Z)"
-)
+_PLAIN_NOTE_TAIL = rf"(?=\n{_PLAIN_SECTION_START}|\n\Z|\Z)"
 # Duration/Result/Contact Number values end at a line end or a glued-on next section.
 _PLAIN_VALUE_END = r"- [A-Z][a-zA-Z /]*:"
 
@@ -288,20 +367,30 @@ def _plain_line(label: str) -> _Section:
         _PLAIN_LINE_TAIL,
         prefix=f"- {label}: ",
         closing="\n",
-        append=_as_line("\n"),
+        # App Connect starts a new line for the recording links only.
+        append=_as_line("\n") if label in _RECORDINGS else _glued("\n"),
     )
 
 
 def _plain_value_field(label: str, newline: bool = False) -> _Section:
-    """Duration/Result (and Contact Number, which adds a line break)."""
-    tail = rf"(?:(?={_PLAIN_VALUE_END})|\n|\Z)" if newline else rf"(?={_PLAIN_VALUE_END}|\n|\Z)"
+    """Duration/Result (and Contact Number, which adds a line break).
+
+    Duration/Result take App Connect's value pattern, without `-`: an existing
+    `- Result: Call-back` is not theirs to replace, so App Connect appends a second Result
+    line and then stays there; we do the same (issue 14, class 4). Our own value with a
+    `-` is still found, as written (the exact-first search), so we stay idempotent.
+    """
+    if newline:
+        tail, value = rf"(?:(?={_PLAIN_VALUE_END})|\n|\Z)", r"[^\n]*?"
+    else:
+        tail, value = r"(?=\n|\Z)", r"[^\n-]+"
     return _Section(
         re.escape(f"- {label}: "),
-        r"[^\n]*?",
+        value,
         tail,
         prefix=f"- {label}: ",
         closing="\n" if newline else "",
-        append=_as_line("\n"),
+        append=_glued("\n"),
     )
 
 
@@ -309,10 +398,11 @@ def _plain_short_field(label: str) -> _Section:
     """Call score / ACE recording link: value up to ``<`` or a line end."""
     return _Section(
         re.escape(f"- {label}:"),
-        rf"{_WS}*[^<\n]+",
+        # Not across a line break: App Connect's `\s*` there swallows the next line.
+        rf"(?:(?!\n){_WS})*[^<\n]+",
         r"(?=\n|\Z)",
         prefix=f"- {label}: ",
-        append=_as_line("\n"),
+        append=_glued("\n"),
         flags=re.I | re.A,
     )
 
@@ -324,7 +414,9 @@ def _plain_block(label: str) -> _Section:
     else:
         append = _as_line(f"{end}\n")
     return _Section(
-        re.escape(f"- {label}:"),
+        # At a line start: App Connect's pattern also takes `- AI Note:` in the middle of
+        # a note or summary line and deletes up to the next `--- END` (issue 14, class 5).
+        "-(?<![^\n]-) " + re.escape(f"{label}:"),
         r"[\s\S]*?",
         re.escape(end),
         prefix=f"- {label}:\n",
@@ -351,7 +443,7 @@ def _plain_sections() -> dict[str, _Section | _UserName]:
             r"- RingCentral user name: ([^\n]*)" + _PLAIN_LINE_TAIL,
             "- RingCentral user name: ",
             "\n",
-            _append_line,
+            _glued(""),
         ),
         _CONTACT: contact,
         _CONTACT_OUTBOUND: contact,
@@ -393,6 +485,8 @@ _MD_FIELDS = (
 # A block ends before the next heading or known field line (App Connect runs to the end
 # of the body, swallowing fields that follow it: quirk 5).
 _MD_STOP = r"(?:#{2,3} |\*\*(?:" + "|".join(map(re.escape, _MD_FIELDS)) + r")\*\*:)"
+# A field glued onto the end of a line (an unterminated body, another format's fragment).
+_MD_GLUED_FIELD = r"(?=\*\*(?:" + "|".join(map(re.escape, _MD_FIELDS)) + r")\*\*:)"
 
 
 def _md_prepend_note(body: str, exact: str) -> str:
@@ -410,19 +504,19 @@ def _md_field(label: str) -> _Section:
         r"(?=\n|\Z)\n*",
         prefix=f"**{label}**: ",
         closing="\n",
-        append=_as_line("\n"),
+        append=_glued("\n"),
         flags=re.I | re.A if case_blind else 0,
     )
 
 
 def _md_block(label: str) -> _Section:
-    return _Section(
+    return _MarkdownBlock(
         re.escape(f"### {label}\n"),
         r"[\s\S]*?",
-        rf"(?:\n(?=\n*{_MD_STOP})|\n?\Z)",
+        rf"(?:\n(?=\n*{_MD_STOP})|{_MD_GLUED_FIELD}|\n*\Z)",
         prefix=f"### {label}\n",
         closing="\n",
-        append=_as_line("\n"),
+        append=_as_line("\n\n"),  # glued, App Connect swallows it into the block above
         prepare=_strip_trailing_newlines if MARKDOWN in _BLOCK_STRIP[label] else None,
     )
 
@@ -443,7 +537,7 @@ def _markdown_sections() -> dict[str, _Section | _UserName]:
             r"\*\*RingCentral user name\*\*: ([^\n]*)\n*",
             "**RingCentral user name**: ",
             "\n",
-            _append_line,
+            _glued(""),
             re.I | re.A,
         ),
         _CONTACT: contact,
@@ -584,7 +678,7 @@ class _Settings:
         return default if value is None or value is js.UNDEFINED else js.truthy(value)
 
 
-def compose_call_log(params: Mapping[str, Any]) -> str:
+def compose_call_log(params: Mapping[str, Any]) -> str | None:
     """Compose (or update) a call-log body the way App Connect's ``composeCallLog`` does.
 
     ``params`` uses App Connect's key names: ``logFormat`` (default ``text/plain``),
@@ -592,33 +686,49 @@ def compose_call_log(params: Mapping[str, Any]) -> str:
     (``userSettings``, ``timezoneOffset``), ``note``, ``subject``, ``startTime``,
     ``duration``, ``result``, ``recordingLink``, ``voicemailLink``, ``aiNote``,
     ``transcript`` and the ``ringSense*`` fields. Sections are written in App Connect's
-    order and wording, each replaced in place when the body already has it. A
-    ``logFormat`` other than the three composable ones yields ``''``.
+    order and wording, each replaced in place when the body already has it.
+
+    None means "no body: the connector composes": App Connect's result for a ``logFormat``
+    other than the three composable ones, once any section would be written. Raises
+    ComposeError where App Connect's composer throws (so its create/update fails).
     """
     fmt = params.get("logFormat", PLAIN)
+    user = params.get("user")
+    if js.is_nullish(user):
+        raise ComposeError("no user (user.userSettings is read unguarded)")
+    settings = _Settings(user)
+    call_log = params.get("callLog")
+    if js.is_nullish(call_log) and (
+        js.truthy(settings.value("addRingCentralUserName"))
+        or settings.on("addRingCentralNumber", False)
+    ):
+        raise ComposeError("no callLog with addRingCentralUserName/addRingCentralNumber on")
     if not is_composable(fmt):
-        return ""
+        return _other_format(params, settings)
     sections = _SECTIONS[fmt]
     existing = params.get("existingBody", "")
     body = "" if js.is_nullish(existing) else js.to_string(existing)
-    user = params.get("user")
-    settings = _Settings(user)
-    call_log = params.get("callLog")
+    guards = _guards(sections, params, settings)
+    settle: list[str] = []  # plain lines App Connect rewrites with the line breaks after them
     inbound = js.get(call_log, "direction") == "Inbound"
 
     # Most parameters are absent: `is not None` rules those out before the JS test.
     note = params.get("note")
     if note is not None and js.truthy(note) and settings.on("addCallLogNote", True):
-        body = sections[_NOTE].write(body, js.to_string(note))
+        body = sections[_NOTE].write(body, js.to_string(note), guards)
+        settle.append("- Note: " + js.to_string(note))
 
     session_id = js.get(call_log, "sessionId")
     if js.truthy(session_id) and settings.on("addCallSessionId", False):
-        body = sections["Session Id"].write(body, js.to_string(session_id))
+        body = sections["Session Id"].write(body, js.to_string(session_id), guards)
+        settle.append("- Session Id: " + js.to_string(session_id))
 
     if js.truthy(settings.value("addRingCentralUserName")):
         name = js.get(js.get(call_log, "to" if inbound else "from"), "name")
         if js.truthy(name):
-            body = sections[_USER_NAME].write(body, js.to_string(name))
+            body = sections[_USER_NAME].write(body, js.to_string(name), guards)
+            if js.js_trim(js.to_string(name)) == "(pending...)":  # rewritten every time
+                settle.append("- RingCentral user name: " + js.to_string(name))
 
     if settings.on("addRingCentralNumber", False):
         number = js.get(js.get(call_log, "to" if inbound else "from"), "phoneNumber")
@@ -627,17 +737,19 @@ def compose_call_log(params: Mapping[str, Any]) -> str:
             ext = js.get(js.get(call_log, "from" if inbound else "to"), "extensionNumber")
             ext_text = "" if js.is_nullish(ext) else js.to_string(ext)
             value = f"{js.to_string(number)} {ext_text}"
-            body = sections["RingCentral number and extension"].write(body, value)
+            body = sections["RingCentral number and extension"].write(body, value, guards)
+            settle.append("- RingCentral number and extension: " + value)
 
     subject = params.get("subject")
     if subject is not None and js.truthy(subject) and settings.on("addCallLogSubject", True):
-        body = sections["Summary"].write(body, js.to_string(subject))
+        body = sections["Summary"].write(body, js.to_string(subject), guards)
+        settle.append("- Summary: " + js.to_string(subject))
 
     contact_phone = js.get(params.get("contactInfo"), "phoneNumber")
     if js.truthy(contact_phone) and settings.on("addCallLogContactNumber", False):
         outbound = js.get(call_log, "direction") == "Outbound"
         section = sections[_CONTACT_OUTBOUND if outbound else _CONTACT]
-        body = section.write(body, js.to_string(contact_phone))
+        body = section.write(body, js.to_string(contact_phone), guards)
 
     start_time = params.get("startTime")
     if start_time is None or not js.truthy(start_time):
@@ -648,28 +760,72 @@ def compose_call_log(params: Mapping[str, Any]) -> str:
             date_format = DEFAULT_LOG_DATE_FORMAT
         offset = js.get(user, "timezoneOffset")
         text = format_start_time(start_time, offset, js.to_string(date_format))
-        body = sections["Date/Time"].write(body, text)
+        body = sections["Date/Time"].write(body, text, guards)
 
     if "duration" in params and settings.on("addCallLogDuration", True):
-        body = sections["Duration"].write(body, format_duration(params["duration"]))
+        body = sections["Duration"].write(body, format_duration(params["duration"]), guards)
 
     result = params.get("result")
     if result is not None and js.truthy(result) and settings.on("addCallLogResult", True):
-        body = sections["Result"].write(body, js.to_string(result))
+        body = sections["Result"].write(body, js.to_string(result), guards)
 
     for key, label in (("recordingLink", _RECORDINGS[0]), ("voicemailLink", _RECORDINGS[1])):
         link = params.get(key)
         if link is not None and js.truthy(link) and settings.on("addCallLogRecording", True):
-            body = sections[label].write(body, js.to_string(link))
+            body = sections[label].write(body, js.to_string(link), guards)
+            settle.append(f"- {label}: {js.to_string(link)}")
 
-    body = _compose_ai_sections(body, sections, params, settings)
+    body = _compose_ai_sections(body, sections, params, settings, guards)
 
     legs = js.get(call_log, "legs")
     # App Connect's test is JS truthiness, under which an empty list still counts; it
     # then skips empty lists itself.
     if isinstance(legs, list | tuple) and legs and settings.on("addCallLogLegs", True):
-        body = sections["Call journey"].write(body, _legs_journey(legs))
+        body = sections["Call journey"].write(body, _legs_journey(legs), guards)
+    return _settle_plain(body, settle) if fmt == PLAIN and settle else body
+
+
+def _settle_plain(body: str, lines: Sequence[str]) -> str:
+    """App Connect's next compose, done now: a plain line it rewrites with the line breaks
+    after it (a field's `\\n*`, the note's lazy end) loses the blank line that a block
+    appended below it brought (``- Summary: S``, blank, ``- AI Note:``). Writing that
+    settled form at once makes ours byte-identical to App Connect wherever its result is
+    a fixpoint, and idempotent from the first compose (issue 14, class 4).
+    """
+    for line in lines:
+        at = body.find(line + "\n")
+        if at < 0:
+            continue
+        start = end = at + len(line) + 1
+        while end < len(body) and body[end] == "\n":
+            end += 1
+        note = line.startswith("- Note: ")
+        if end > start and (not note or _PLAIN_SECTION_AT_START.match(body, end)):
+            body = body[:start] + body[end:]
     return body
+
+
+def _other_format(params: Mapping[str, Any], settings: _Settings) -> str | None:
+    """App Connect on a format it does not compose: the existing body passes through the
+    upserts that keep their input, until one that returns nothing for an unknown format
+    (note, session id, user name, number, subject) makes the whole result undefined.
+    """
+    call_log = params.get("callLog")
+    mine = js.get(call_log, "to" if js.get(call_log, "direction") == "Inbound" else "from")
+    writes = (
+        js.truthy(params.get("note")) and settings.on("addCallLogNote", True),
+        js.truthy(js.get(call_log, "sessionId")) and settings.on("addCallSessionId", False),
+        js.truthy(settings.value("addRingCentralUserName")) and js.truthy(js.get(mine, "name")),
+        settings.on("addRingCentralNumber", False) and js.truthy(js.get(mine, "phoneNumber")),
+        js.truthy(params.get("subject")) and settings.on("addCallLogSubject", True),
+    )
+    legs = js.get(call_log, "legs")
+    if isinstance(legs, list | tuple) and legs and settings.on("addCallLogLegs", True):
+        _legs_journey(legs)  # App Connect builds the journey (and may throw) before its switch
+    if any(writes):
+        return None
+    existing = params.get("existingBody", "")
+    return "" if js.is_nullish(existing) else js.to_string(existing)
 
 
 # (parameter, setting, section), in App Connect's order
@@ -690,9 +846,34 @@ def _compose_ai_sections(
     sections: Mapping[str, _Section | _UserName],
     params: Mapping[str, Any],
     settings: _Settings,
+    guards: Sequence[str],
 ) -> str:
     for key, setting, label in _AI_SECTIONS:
         value = params.get(key)
         if value is not None and js.truthy(value) and settings.on(setting, True):
-            body = sections[label].write(body, js.to_string(value))
+            body = sections[label].write(body, js.to_string(value), guards)
     return body
+
+
+def _guards(
+    sections: Mapping[str, _Section | _UserName], params: Mapping[str, Any], settings: _Settings
+) -> tuple[str, ...]:
+    """The note and blocks as this compose writes them: text inside them that looks like a
+    section label (a note holding `- Summary:` or `--- END`) belongs to them (issue 14)."""
+    wanted: list[tuple[str, Any]] = []
+    note = params.get("note")
+    if js.truthy(note) and settings.on("addCallLogNote", True):
+        wanted.append((_NOTE, note))
+    for key, setting, label in _AI_SECTIONS:
+        value = params.get(key)
+        if label in _BLOCK_STRIP and js.truthy(value) and settings.on(setting, True):
+            wanted.append((label, value))
+    legs = js.get(params.get("callLog"), "legs")
+    if isinstance(legs, list | tuple) and legs and settings.on("addCallLogLegs", True):
+        wanted.append(("Call journey", _legs_journey(legs)))
+    texts = []
+    for label, value in wanted:
+        section = sections[label]
+        if isinstance(section, _Section):
+            texts.append(section.exact(js.to_string(value)))
+    return tuple(texts)

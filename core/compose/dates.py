@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from appconnect.connectors import js
+from appconnect.core.compose.fallback_dates import parse_date_fallback, parse_rfc_2822
 
 DEFAULT_LOG_DATE_FORMAT = "YYYY-MM-DD hh:mm:ss A"
 INVALID_DATE = "Invalid date"
@@ -242,11 +243,16 @@ def parse_start_time(value: Any) -> float | None:
     """``moment(value).valueOf()``: epoch ms, or None for an invalid date.
 
     Supports what App Connect receives: ISO 8601 strings (a string without a zone is
-    server-local time) and epoch milliseconds.
+    server-local time), epoch milliseconds, and the RFC 2822 / JS Date forms of
+    fallback_dates.py.
     """
     if isinstance(value, str):
         parsed = _parse_iso(value)
-        return None if parsed is None else _time_clip(parsed)
+        if parsed is None:  # moment's next parsers: RFC 2822, then the JS Date fallback
+            parsed = parse_rfc_2822(value, _days_from_civil)
+            if parsed is None:
+                parsed = parse_date_fallback(value, _days_from_civil, _local_wall_to_epoch)
+        return None if parsed is None or parsed != parsed else _time_clip(parsed)
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from appconnect.core.compose.composer import compose_call_log
+from appconnect.core.compose.failures import ComposeError
 from appconnect.core.errors import BadInput
 from appconnect.core.user_files import decode_input, parse_json, read_input_text, shown
 
@@ -20,8 +21,9 @@ _TEXT_KEYS = ("logFormat", "existingBody")
 
 def compose_from_json(
     text: str, where: str, *, log_format: str | None = None
-) -> tuple[dict[str, Any], str]:
-    """Parse, check the types the composer relies on, compose. Returns (params, body)."""
+) -> tuple[dict[str, Any], str | None]:
+    """Parse, check the types the composer relies on, compose. Returns (params, body);
+    body None means "no body: the connector composes" (a custom logFormat)."""
     # Text the caller read itself still gets the checks (size, NUL, BOM) a file read gets.
     text = decode_input(text.encode("utf-8", "surrogatepass"), WHAT, where, BadInput)
     params = parse_json(text, where, BadInput)
@@ -42,7 +44,10 @@ def compose_from_json(
     legs = (params.get("callLog") or {}).get("legs")
     if legs is not None and not isinstance(legs, list):
         raise BadInput("'callLog.legs' must be an array", where)
-    return params, compose_call_log(params)
+    try:
+        return params, compose_call_log(params)
+    except ComposeError as exc:  # App Connect's create/update would fail on this input
+        raise BadInput(f"App Connect's composer fails on this input: {exc.what}", where) from None
 
 
 def read_params_text(source: str) -> tuple[str, str]:

@@ -17,6 +17,7 @@ from appconnect.connectors.contract import (
 )
 from appconnect.connectors.errors import CRMError
 from appconnect.core.compose.composer import compose_call_log, is_composable
+from appconnect.core.compose.failures import ComposeError, failed_log
 from appconnect.core.extension.parties import other_party_number
 from appconnect.core.flows.compose_inputs import create_params
 from appconnect.core.flows.errormap import api_error_message, warning
@@ -78,7 +79,12 @@ def _create_claimed(
     composed = ""
     log_format = pipeline.log_format()
     if is_composable(log_format):
-        composed = compose_call_log(create_params(log_format, body, data, contact, user))
+        # Where App Connect's composer throws, its create fails (compose/failures.py).
+        try:
+            params = create_params(log_format, body, data, contact, user)
+            composed = compose_call_log(params) or ""  # None: a format the connector composes
+        except ComposeError:
+            return failure(failed_log("createCallLog", pipeline.platform))
 
     request = CreateCallLogRequest(
         user=user,

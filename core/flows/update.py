@@ -13,6 +13,7 @@ from appconnect.connectors.contract import (
 )
 from appconnect.connectors.errors import CRMError
 from appconnect.core.compose.composer import compose_call_log, is_composable
+from appconnect.core.compose.failures import ComposeError, failed_log
 from appconnect.core.errors import UnknownSession
 from appconnect.core.flows.compose_inputs import update_params
 from appconnect.core.flows.errormap import api_error_message, warning
@@ -61,7 +62,12 @@ def update_call_log(pipeline: Pipeline, body: Mapping[str, Any], identity: Ident
             info = fetched.callLogInfo
             existing_details = info.fullLogResponse
             existing_body = info.fullBody or info.note or ""
-        composed = compose_call_log(update_params(log_format, existing_body, row, data, user))
+        # Where App Connect's composer throws, its update fails (compose/failures.py).
+        try:
+            params = update_params(log_format, existing_body, row, data, user)
+            composed = compose_call_log(params) or ""  # None: a format the connector composes
+        except ComposeError:
+            return failure(failed_log("updateCallLog", pipeline.platform))
 
     request = UpdateCallLogRequest(
         user=user,
