@@ -49,25 +49,11 @@ def update_call_log(pipeline: Pipeline, body: Mapping[str, Any], identity: Ident
     user, header = pipeline.authorize(user)
     data = run_sync_plugins(pipeline.plugins, dict(body))
 
-    composed = ""
-    existing_details: Any = None
     log_format = pipeline.log_format()
-    if is_composable(log_format):
-        try:
-            fetched = fetch_call_log(pipeline, row, user, header)
-        except CRMError as exc:
-            return failure(api_error_message("getCallLog", pipeline.platform, exc.status))
-        existing_body = ""
-        if fetched is not None and fetched.callLogInfo is not None:
-            info = fetched.callLogInfo
-            existing_details = info.fullLogResponse
-            existing_body = info.fullBody or info.note or ""
-        # Where App Connect's composer throws, its update fails (compose/failures.py).
-        try:
-            params = update_params(log_format, existing_body, row, data, user)
-            composed = compose_call_log(params) or ""  # None: a format the connector composes
-        except ComposeError:
-            return failure(failed_log("updateCallLog", pipeline.platform))
+    recomposed = _recompose(pipeline, row, user, header, data, log_format)
+    if isinstance(recomposed, FlowResult):
+        return recomposed
+    composed, existing_details = recomposed
 
     request = UpdateCallLogRequest(
         user=user,
@@ -110,6 +96,37 @@ def update_call_log(pipeline: Pipeline, body: Mapping[str, Any], identity: Ident
         updated_note=result.updatedNote,
         plugin_errors=tuple(run_async_plugins(pipeline.plugins, data)),
     )
+
+
+def _recompose(
+    pipeline: Pipeline,
+    row: CallLogRecord,
+    user: User,
+    header: str,
+    data: Mapping[str, Any],
+    log_format: str,
+) -> tuple[str, Any] | FlowResult:
+    """(the body recomposed from the CRM's, the CRM's record) for a composable format, or
+    the flow's failure: a getCallLog that failed, or a composer that throws as App
+    Connect's does."""
+    if not is_composable(log_format):
+        return "", None
+    try:
+        fetched = fetch_call_log(pipeline, row, user, header)
+    except CRMError as exc:
+        return failure(api_error_message("getCallLog", pipeline.platform, exc.status))
+    existing_body, existing_details = "", None
+    if fetched is not None and fetched.callLogInfo is not None:
+        info = fetched.callLogInfo
+        existing_details = info.fullLogResponse
+        existing_body = info.fullBody or info.note or ""
+    # Where App Connect's composer throws, its update fails (compose/failures.py).
+    try:
+        params = update_params(log_format, existing_body, row, data, user)
+        composed = compose_call_log(params) or ""  # None: a format the connector composes
+    except ComposeError:
+        return failure(failed_log("updateCallLog", pipeline.platform))
+    return composed, existing_details
 
 
 def fetch_call_log(

@@ -19,7 +19,6 @@ import re
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,58 +37,16 @@ from appconnect.core.runs.scenarios import (
     SsclUpdateStep,
     Step,
 )
+from appconnect.core.runs.smoke_report import Check, SmokeReport
 from appconnect.core.targets.base import Target
 from appconnect.core.targets.crm_access import CrmRecord
 from appconnect.core.targets.factory import open_target
 
-Status = Literal["pass", "fail", "skip"]
 REQUIRED_INTERFACES = ("createCallLog", "updateCallLog")
 RECOMMENDED_INTERFACES = ("getCallLog", "getLogFormatType")
 SMOKE_CALL = "inbound-answered"
 SMOKE_SSCL_CALL = "outbound-recorded"
 SMOKE_CONTACT = "Smoke Test Contact"
-
-
-@dataclass
-class Check:
-    id: str
-    title: str
-    status: Status = "pass"
-    reason: str = ""
-    seconds: float = 0.0
-
-
-@dataclass
-class SmokeReport:
-    platform: str
-    run_id: str
-    checks: list[Check]
-    left_in_crm: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return all(check.status != "fail" for check in self.checks)
-
-    def counts(self) -> dict[str, int]:
-        return {s: sum(1 for c in self.checks if c.status == s) for s in ("pass", "fail", "skip")}
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "platform": self.platform,
-            "runId": self.run_id,
-            "ok": self.ok,
-            "counts": self.counts(),
-            "checks": [
-                {
-                    "id": c.id,
-                    "title": c.title,
-                    "status": c.status,
-                    "reason": c.reason,
-                }
-                for c in self.checks
-            ],
-            "leftInCrm": self.left_in_crm,
-        }
 
 
 class _Failed(Exception):

@@ -19,7 +19,6 @@ from appconnect.connectors.contract import (
     CallLogRecord,
     Connector,
     User,
-    UserListRequest,
     implemented_interfaces,
 )
 from appconnect.connectors.errors import CRMError
@@ -27,9 +26,7 @@ from appconnect.connectors.registry import ConnectorNotFound, build_connector
 from appconnect.core.compose.composer import is_composable
 from appconnect.core.config import HarnessConfig, load_config
 from appconnect.core.errors import ConfigError, ConnectError
-from appconnect.core.extension.contact import Contact, match_contact
 from appconnect.core.extension.requests import LogCallOutcome
-from appconnect.core.flows.auth import auth_header
 from appconnect.core.flows.create import create_call_log
 from appconnect.core.flows.disposition import upsert_call_disposition
 from appconnect.core.flows.errormap import api_error_message
@@ -40,10 +37,10 @@ from appconnect.core.flows.plugins import load_plugins
 from appconnect.core.flows.retry import RetryPolicy
 from appconnect.core.flows.trace import InterfaceCall
 from appconnect.core.flows.update import update_call_log
-from appconnect.core.flows.user_mapping import match_users
 from appconnect.core.home import db_path, harness_home
 from appconnect.core.store.db import Store
 from appconnect.core.targets.base import Capabilities, Target
+from appconnect.core.targets.connector_side import mapped_user, match_contact_through
 from appconnect.core.targets.crm_access import ConnectorCrmAccess, CrmAccess
 from appconnect.core.targets.fixture_crm import (
     CRMState,
@@ -343,43 +340,10 @@ class EmbeddedTarget(Target):
 
     def match_contact(self, body: dict[str, Any], create_name: str | None) -> bool:
         """The extension's contact match (`GET /contact`, then `POST /contact`) into `body`."""
-        pipeline = self.pipeline()
-        user, connector = pipeline.user, pipeline.connector
-        finder, creator = connector.find_contact, connector.create_contact
-        if user is None or finder is None:
-            return False
-        header = auth_header(connector, user)
-
-        def find(number: str, is_extension: bool) -> list[Contact]:
-            from appconnect.connectors.contract import FindContactRequest
-
-            request = FindContactRequest(
-                user=user, auth_header=header, phone_number=number, is_extension=is_extension
-            )
-            found = pipeline.call_retrying("findContact", finder, request)
-            return [_contact(info) for info in found.matchedContactInfo]
-
-        def create(number: str, name: str) -> Contact | None:
-            from appconnect.connectors.contract import CreateContactRequest
-
-            assert creator is not None
-            request = CreateContactRequest(
-                user=user, auth_header=header, phone_number=number, new_contact_name=name
-            )
-            reply = pipeline.call_retrying(
-                "createContact",
-                creator,
-                request,
-                # A create whose outcome is unknown is not repeated: no duplicate contact.
-                safe_to_retry=lambda error: not error.outcome_unknown,
-            )
-            return None if reply.contactInfo is None else _contact(reply.contactInfo)
-
-        return match_contact(
+        return match_contact_through(
+            self.pipeline(),
             body,
-            find=find,
-            create=create if creator is not None else None,
-            create_name=create_name,
+            create_name,
             extension_number_logging=self.config.app_connect.enable_extension_number_logging,
         )
 
@@ -387,24 +351,10 @@ class EmbeddedTarget(Target):
         self, rc_extension_id: str, rc_extensions: Sequence[Mapping[str, Any]]
     ) -> User | None:
         """With user mapping on, the CRM user a server-side log for this extension belongs
-        to (matched through getUserList), holding the admin-assigned token; else None."""
+        to, holding the admin-assigned token; else None."""
         if not self.config.app_connect.server_side_user_mapping:
             return None
-        pipeline = self.pipeline()
-        admin, lister = pipeline.user, pipeline.connector.get_user_list
-        if admin is None or lister is None:
-            return None
-        header = auth_header(pipeline.connector, admin)
-        crm_users = pipeline.call_retrying("getUserList", lister, UserListRequest(admin, header))
-        crm_id = match_users(rc_extensions, crm_users).get(rc_extension_id)
-        if crm_id is None or crm_id == admin.id:
-            return None
-        mapped = self.store.get_user(crm_id)
-        if mapped is None or mapped.accessToken != admin.accessToken:
-            mapped = self.store.upsert_user(
-                replace(admin, id=crm_id, userSettings=mapped.userSettings if mapped else {})
-            )
-        return mapped
+        return mapped_user(self.pipeline(), rc_extension_id, rc_extensions)
 
     def cache_note(self, session_id: str, note: str) -> None:
         self.store.cache_note(session_id, note)
@@ -440,11 +390,3 @@ class EmbeddedTarget(Target):
         self.require("repair", "repair")
         return repair(self.pipeline(), dry_run=dry_run)
 
-
-def _contact(info: Any) -> Contact:
-    return Contact(
-        id=str(info.id),
-        name=info.name or "",
-        type=info.type or "",
-        is_new_contact=bool(info.isNewContact),
-    )

@@ -1,0 +1,51 @@
+"""What a smoke run reports: one `Check` per checklist row, and the run's `SmokeReport`
+(its verdict and its JSON shape, the same for the CLI, JUnit and the pytest plugin)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Status = Literal["pass", "fail", "skip"]
+
+
+@dataclass
+class Check:
+    id: str
+    title: str
+    status: Status = "pass"
+    reason: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class SmokeReport:
+    platform: str
+    run_id: str
+    checks: list[Check]
+    left_in_crm: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(check.status != "fail" for check in self.checks)
+
+    def counts(self) -> dict[str, int]:
+        return {s: sum(1 for c in self.checks if c.status == s) for s in ("pass", "fail", "skip")}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "platform": self.platform,
+            "runId": self.run_id,
+            "ok": self.ok,
+            "counts": self.counts(),
+            "checks": [
+                {
+                    "id": c.id,
+                    "title": c.title,
+                    "status": c.status,
+                    "reason": c.reason,
+                }
+                for c in self.checks
+            ],
+            "leftInCrm": self.left_in_crm,
+        }
