@@ -10,11 +10,10 @@ import os
 import stat
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -26,7 +25,13 @@ from appconnect.core.errors import ConfigError
 from appconnect.core.flows.oauth import GivenTokens
 from appconnect.core.home import CONFIG_ENV
 from appconnect.core.redaction import url_has_secret
-from appconnect.core.user_files import identifier_problem, parse_toml, read_input_text, shown
+from appconnect.core.user_files import (
+    Identifier,
+    OptionalIdentifier,
+    parse_toml,
+    read_input_text,
+    shown,
+)
 
 CONFIG_FILE = "appconnect.toml"
 
@@ -35,20 +40,7 @@ CONFIG_FILE = "appconnect.toml"
 MAX_SECONDS = 3600.0
 
 
-def _identifier(value: str) -> str:
-    # Becomes a key (users.id, callLogs.extensionNumber...) and is printed.
-    problem = identifier_problem(value)
-    if problem is not None:
-        raise ValueError(f"the value {problem}")
-    return value
-
-
-def _optional_identifier(value: str) -> str:
-    return _identifier(value) if value else value
-
-
-Identifier = Annotated[str, AfterValidator(_identifier)]
-OptionalId = Annotated[str, AfterValidator(_optional_identifier)]
+OptionalId = OptionalIdentifier
 
 
 def _checked_url(value: str) -> str:

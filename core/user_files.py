@@ -13,7 +13,9 @@ import re
 import stat
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator
 
 from appconnect.core.errors import HarnessError
 
@@ -167,3 +169,22 @@ def _finite_float(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{shown(text[:40])} is not a finite number")
     return value
+
+
+def _valid_identifier(value: str) -> str:
+    # Inside a pydantic model the ValueError is reported against the field's own key.
+    problem = identifier_problem(value)
+    if problem is not None:
+        raise ValueError(f"the value {problem}")
+    return value
+
+
+def _valid_optional_identifier(value: str) -> str:
+    # Identity keys may be absent or empty; when given they become keys and get printed.
+    return _valid_identifier(value) if value else value
+
+
+#: A string that becomes a key (callLogs.sessionId, users.id, …) and is printed.
+Identifier = Annotated[str, AfterValidator(_valid_identifier)]
+#: The same, or empty.
+OptionalIdentifier = Annotated[str, AfterValidator(_valid_optional_identifier)]

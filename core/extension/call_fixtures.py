@@ -13,11 +13,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from appconnect.core.errors import BadInput, FixtureError
 from appconnect.core.user_files import (
     MAX_ID_CHARS,
+    Identifier,
+    OptionalIdentifier,
     identifier_problem,
     is_file,
     parse_json,
@@ -44,21 +46,8 @@ def check_session_id(value: str, where: str = "--session-id") -> str:
     return value
 
 
-def _valid_id(value: str) -> str:
-    # Inside a model pydantic reports the ValueError against the field's own key.
-    problem = id_problem(value)
-    if problem is not None:
-        raise ValueError(f"the value {problem}")
-    return value
-
-
-def _valid_optional_id(value: str) -> str:
-    # Identity keys may be absent or empty; when given they become keys and get printed.
-    return _valid_id(value) if value else value
-
-
-SessionId = Annotated[str, AfterValidator(_valid_id)]
-OptionalId = Annotated[str, AfterValidator(_valid_optional_id)]
+SessionId = Identifier
+OptionalId = OptionalIdentifier
 #: Epoch milliseconds from 1970 to the start of year 9999: any timezone shift still fits a datetime.
 StartTimeMs = Annotated[int, Field(ge=0, le=253_370_764_800_000)]
 
