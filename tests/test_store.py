@@ -9,7 +9,8 @@ import pytest
 
 from appconnect.connectors.contract import CallLogRecord, User
 from appconnect.core.errors import StoreError
-from appconnect.core.store.db import CALL_LOG_COLUMNS, SCHEMA_VERSION, Store
+from appconnect.core.store.db import Store
+from appconnect.core.store.schema import CALL_LOG_COLUMNS, SCHEMA_VERSION
 
 
 def _row(session: str = "s1", **changes: str) -> CallLogRecord:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from appconnect.connectors.contract import CallLogRecord
 from appconnect.core.errors import ConfigError, StoreError
-from appconnect.core.store.db import CALL_LOG_COLUMNS
+from appconnect.core.store.schema import CALL_LOG_COLUMNS
 
 
 def read_call_logs(path: Path, session_id: str | None = None) -> Iterator[CallLogRecord]:
