@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from appconnect.cli.context import app_context, handle_errors
+
+if TYPE_CHECKING:
+    from appconnect.cli.terminal import Terminal
+    from appconnect.core.runs.bench import BenchReport
 
 
 def register(app: typer.Typer) -> None:
@@ -106,42 +110,43 @@ def bench(
             progress=advance,
             persistent=home_persistent,
         )
-    data = report.as_dict()
     if as_json:
-        terminal.json(data)
+        terminal.json(report.as_dict())
     else:
-        columns = ("name", "count", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors")
-        for title, group in (("steps", data["steps"]), ("interfaces", data["interfaces"])):
-            terminal.table(
-                title,
-                columns,
-                (
-                    (name, s["count"], s["p50_ms"], s["p95_ms"], s["p99_ms"], s["max_ms"],
-                     s["errors"])
-                    for name, s in group.items()
-                ),
-            )  # fmt: skip
-        if home_persistent or transport == "serve":
-            terminal.table(
-                "growth (p50 of the first and last 10% of each step)",
-                ("step", "first 10% ms", "last 10% ms"),
-                ((name, first, last) for name, (first, last) in report.growth.items()),
-            )
-        terminal.info(
-            f"{report.lifecycles} lifecycles in {report.seconds:.2f} s: "
-            f"{report.lifecycles_per_s:.1f} lifecycles/s ({transport}, {report.concurrency} "
-            f"worker{'s' if report.concurrency > 1 else ''}); "
-            f"HTTP transport {report.transport_share:.0%} of the time, "
-            f"{report.transport_ms_per_request:.3f} ms per request"
-        )
-        if report.first_error:
-            terminal.warning(f"first error: {report.first_error}")
-        summary = f"errors {report.errors}, duplicates {report.duplicates}, lost {report.lost}"
-        if faults:
-            summary = f"{report.faults_injected} faults injected; {summary}"
-        if report.errors or report.duplicates or report.lost:
-            terminal.warning(summary)
-        else:
-            terminal.success(summary)
-    if report.errors or report.duplicates or report.lost:
+        _show(terminal, report, growth=home_persistent or transport == "serve", faults=faults)
+    if not report.ok:
         raise typer.Exit(1)
+
+
+def _show(terminal: Terminal, report: BenchReport, *, growth: bool, faults: float) -> None:
+    data = report.as_dict()
+    columns = ("name", "count", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors")
+    for title, group in (("steps", data["steps"]), ("interfaces", data["interfaces"])):
+        terminal.table(
+            title,
+            columns,
+            (
+                (name, s["count"], s["p50_ms"], s["p95_ms"], s["p99_ms"], s["max_ms"],
+                 s["errors"])
+                for name, s in group.items()
+            ),
+        )  # fmt: skip
+    if growth:
+        terminal.table(
+            "growth (p50 of the first and last 10% of each step)",
+            ("step", "first 10% ms", "last 10% ms"),
+            ((name, first, last) for name, (first, last) in report.growth.items()),
+        )
+    terminal.info(
+        f"{report.lifecycles} lifecycles in {report.seconds:.2f} s: "
+        f"{report.lifecycles_per_s:.1f} lifecycles/s ({report.transport}, {report.concurrency} "
+        f"worker{'s' if report.concurrency > 1 else ''}); "
+        f"HTTP transport {report.transport_share:.0%} of the time, "
+        f"{report.transport_ms_per_request:.3f} ms per request"
+    )
+    if report.first_error:
+        terminal.warning(f"first error: {report.first_error}")
+    summary = f"errors {report.errors}, duplicates {report.duplicates}, lost {report.lost}"
+    if faults:
+        summary = f"{report.faults_injected} faults injected; {summary}"
+    (terminal.success if report.ok else terminal.warning)(summary)

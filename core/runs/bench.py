@@ -133,11 +133,17 @@ class BenchReport:
     #: step -> (p50 ms of its first 10%, p50 ms of its last 10%), per worker, pooled.
     growth: dict[str, tuple[float, float]] = field(default_factory=dict)
 
+    @property
+    def ok(self) -> bool:
+        """The verdict: no step failed, no session got two CRM logs, no update was lost."""
+        return not (self.errors or self.duplicates or self.lost)
+
     def as_dict(self) -> dict[str, Any]:
         def stats(group: Mapping[str, Stats]) -> dict[str, Any]:
             return {name: vars(value) for name, value in group.items()}
 
         return {
+            "ok": self.ok,
             "transport": self.transport,
             "lifecycles": self.lifecycles,
             "concurrency": self.concurrency,
