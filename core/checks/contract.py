@@ -15,10 +15,10 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Any
 from uuid import uuid4
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from appconnect.connectors.contract import (
     CallLogRecord,
@@ -33,97 +33,24 @@ from appconnect.connectors.contract import (
 )
 from appconnect.connectors.errors import CRMError
 from appconnect.core.checks.reconcile import PROBE_SESSION_PREFIX, RateLimiter
+from appconnect.core.checks.shapes import (
+    _AUTH_TYPE,
+    _CREATE_CALL_LOG,
+    _FIND_CONTACT,
+    _GET_CALL_LOG,
+    _TEXT,
+    _UPDATE_CALL_LOG,
+    _USER_INFO,
+    _USER_LIST,
+    FindContactShape,
+    UserInfoShape,
+)
 from appconnect.core.flows.pipeline import Pipeline
 from appconnect.core.flows.requests import get_call_log_request
 
 #: The fixture CRM's first seeded contact; any number works, a no-match is a valid answer.
 DEFAULT_PROBE_NUMBER = "+16505550101"
 COMPOSED_FORMATS = ("text/plain", "text/html", "text/markdown")
-
-# --- the documented shapes (ref §1), strictly typed ------------------------------------------
-
-
-class _Shape(BaseModel):
-    # Extra keys are fine (App Connect passes them on); wrong types and missing keys are not.
-    model_config = ConfigDict(extra="allow", strict=True)
-
-
-class ReturnMessageShape(_Shape):
-    message: str
-    messageType: str
-    ttl: int
-    details: list[dict[str, Any]] | None = None
-
-
-class PlatformUserInfoShape(_Shape):
-    id: Annotated[str, Field(min_length=1)]
-    name: str
-    timezoneName: str | None = None
-    timezoneOffset: str | int | None = None
-    platformAdditionalInfo: dict[str, Any] | None = None
-
-
-class UserInfoShape(_Shape):
-    successful: bool
-    platformUserInfo: PlatformUserInfoShape | None = None
-    returnMessage: ReturnMessageShape | None = None
-
-
-class ContactShape(_Shape):
-    id: Annotated[str, Field(min_length=1)]
-    name: str
-    phone: str | None = None
-    type: str | None = None
-
-
-class FindContactShape(_Shape):
-    successful: bool
-    matchedContactInfo: list[ContactShape]
-    returnMessage: ReturnMessageShape | None = None
-
-
-class CallLogInfoShape(_Shape):
-    subject: str
-    note: str
-    fullBody: str
-    fullLogResponse: Any = None
-    contactName: str | None = None
-
-
-class GetCallLogShape(_Shape):
-    callLogInfo: CallLogInfoShape
-    returnMessage: ReturnMessageShape | None = None
-
-
-class CreateCallLogShape(_Shape):
-    logId: Annotated[str, Field(min_length=1)]
-    # Optional upstream, but without it the extension shows the agent nothing: required here.
-    returnMessage: ReturnMessageShape
-    extraDataTracking: dict[str, Any] | None = None
-
-
-class UpdateCallLogShape(_Shape):
-    updatedNote: str | None = None
-    returnMessage: ReturnMessageShape
-
-
-class CRMUserShape(_Shape):
-    id: Annotated[str, Field(min_length=1)]
-    name: str
-    email: str | None = None
-
-
-_AUTH_TYPE: TypeAdapter[Any] = TypeAdapter(Literal["oauth", "apiKey"])
-_TEXT: TypeAdapter[Any] = TypeAdapter(Annotated[str, Field(min_length=1, strict=True)])
-_USER_LIST: TypeAdapter[Any] = TypeAdapter(list[CRMUserShape])
-
-
-def _adapter(model: type[BaseModel]) -> TypeAdapter[Any]:
-    return TypeAdapter(model)
-
-
-# --- the report ----------------------------------------------------------------------------
-
 
 @dataclass(frozen=True, slots=True)
 class Violation:
@@ -392,13 +319,6 @@ def _probe_writes(
         except Exception:  # best effort: the report says the probe log is still there
             cleaned = False
     return [ProbeLog(log_id, cleaned)]
-
-
-_USER_INFO = _adapter(UserInfoShape)
-_FIND_CONTACT = _adapter(FindContactShape)
-_GET_CALL_LOG = _adapter(GetCallLogShape)
-_CREATE_CALL_LOG = _adapter(CreateCallLogShape)
-_UPDATE_CALL_LOG = _adapter(UpdateCallLogShape)
 
 
 # --- raw returns and readable violations ----------------------------------------------------
