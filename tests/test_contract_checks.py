@@ -26,6 +26,7 @@ from appconnect.connectors.contract import (
 )
 from appconnect.connectors.errors import CRMError
 from appconnect.connectors.fixture import FixtureConnector
+from appconnect.core.checks.compare import missing_sections
 from appconnect.core.checks.contract import ProbeOptions
 from appconnect.core.checks.interfaces import (
     NOTE_CODES,
@@ -34,7 +35,7 @@ from appconnect.core.checks.interfaces import (
     check_interfaces,
     parse_since,
 )
-from appconnect.core.checks.reconcile import RateLimiter, missing_sections
+from appconnect.core.checks.reconcile import RateLimiter
 from appconnect.core.config import parse_config
 from appconnect.core.errors import BadInput
 from appconnect.core.targets.embedded import EMBEDDED_CRM_URL, EmbeddedTarget

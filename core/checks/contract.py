@@ -32,7 +32,8 @@ from appconnect.connectors.contract import (
     UserListRequest,
 )
 from appconnect.connectors.errors import CRMError
-from appconnect.core.checks.reconcile import PROBE_SESSION_PREFIX, RateLimiter
+from appconnect.core.checks.problems import PROBE_SESSION_PREFIX
+from appconnect.core.checks.reconcile import RateLimiter
 from appconnect.core.checks.shapes import (
     _AUTH_TYPE,
     _CREATE_CALL_LOG,
@@ -51,6 +52,7 @@ from appconnect.core.flows.requests import get_call_log_request
 #: The fixture CRM's first seeded contact; any number works, a no-match is a valid answer.
 DEFAULT_PROBE_NUMBER = "+16505550101"
 COMPOSED_FORMATS = ("text/plain", "text/html", "text/markdown")
+
 
 @dataclass(frozen=True, slots=True)
 class Violation:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from appconnect.connectors.contract import implemented_interfaces
 from appconnect.core.checks.contract import ContractReport, ProbeOptions, check_contract
 from appconnect.core.checks.manifest import ManifestReport, check_manifest, load_manifest
-from appconnect.core.checks.reconcile import (
+from appconnect.core.checks.problems import (
     BODY_EDITED_BY_USER,
     BODY_OVERWRITTEN,
     BODY_UNVERIFIABLE,
@@ -32,6 +32,8 @@ from appconnect.core.checks.reconcile import (
     UNVERIFIABLE,
     USER_MISMATCH,
     Problem,
+)
+from appconnect.core.checks.reconcile import (
     Progress,
     RateLimiter,
     Reconciliation,

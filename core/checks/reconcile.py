@@ -7,11 +7,10 @@ the calling thread alone, because a sqlite3 connection must not cross threads.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -25,41 +24,28 @@ from appconnect.connectors.contract import (
     ListCallLogsRequest,
 )
 from appconnect.connectors.errors import CRMError
+from appconnect.core.checks.compare import compare_row, shape_problem
+from appconnect.core.checks.problems import (
+    BODY_EDITED_BY_USER,
+    BODY_OVERWRITTEN,
+    BODY_UNVERIFIABLE,
+    CONNECTOR_ERROR,
+    CONTRACT_VIOLATION,
+    CRM_UNREADABLE,
+    DUPLICATE_CRM_LOGS,
+    DUPLICATE_ROWS,
+    ORPHANED_ROW,
+    PROBE_SESSION_PREFIX,
+    UNLINKED_CRM_LOG,
+    UNVERIFIABLE,
+    Problem,
+    problem,
+)
 from appconnect.core.errors import UnknownSession
 from appconnect.core.flows.auth import auth_header
 from appconnect.core.flows.pipeline import Pipeline
-from appconnect.core.store.db import ComposedBody
-
-# Stable problem codes (the JSON report's `code`); docs/check-interfaces.md explains each.
-ORPHANED_ROW = "orphaned-row"
-CRM_UNREADABLE = "crm-unreadable"
-CONTACT_MISMATCH = "contact-mismatch"
-USER_MISMATCH = "user-mismatch"
-UNVERIFIABLE = "unverifiable"
-CONNECTOR_ERROR = "connector-error"
-CONTRACT_VIOLATION = "contract-violation"
-DUPLICATE_ROWS = "duplicate-rows"
-DUPLICATE_CRM_LOGS = "duplicate-crm-logs"
-UNLINKED_CRM_LOG = "unlinked-crm-log"
-BODY_OVERWRITTEN = "body-overwritten"
-#: Against a server: its GET /callLog does not match a row of its own callLogs.
-NOT_FOUND_BY_SERVER = "not-found-by-server"
-# Note codes: reported, never a failure.
-BODY_EDITED_BY_USER = "body-edited-by-user"
-BODY_UNVERIFIABLE = "body-unverifiable"
-
-#: Session ids of `--probe-writes` logs; such CRM logs never count as unlinked.
-PROBE_SESSION_PREFIX = "appconnect-probe-"
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    code: str
-    sessionId: str
-    thirdPartyLogId: str
-    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +222,7 @@ def _fetch_all(
     if getter is None or user is None:
         why = "the connector has no getCallLog" if getter is None else "no CRM user is connected"
         return (
-            _Fetched(problem=_problem(r, UNVERIFIABLE, f"{why}, so the CRM cannot be read"))
+            _Fetched(problem=problem(r, UNVERIFIABLE, f"{why}, so the CRM cannot be read"))
             for r in rows
         )
     header = auth_header(pipeline.connector, user)
@@ -270,18 +256,18 @@ def _read(row: CallLogRecord, call: Callable[[], Any]) -> _Fetched:
     except CRMError as exc:
         if exc.status in (404, 410):
             return _Fetched(
-                problem=_problem(row, ORPHANED_ROW, f"CRM log {log_id} no longer exists")
+                problem=problem(row, ORPHANED_ROW, f"CRM log {log_id} no longer exists")
             )
         return _Fetched(
-            problem=_problem(row, CRM_UNREADABLE, f"CRM log {log_id} could not be read: {exc}")
+            problem=problem(row, CRM_UNREADABLE, f"CRM log {log_id} could not be read: {exc}")
         )
     except Exception as exc:  # the connector under test is the suspect: report, don't crash
         return _Fetched(
-            problem=_problem(row, CONNECTOR_ERROR, f"getCallLog raised {type(exc).__name__}: {exc}")
+            problem=problem(row, CONNECTOR_ERROR, f"getCallLog raised {type(exc).__name__}: {exc}")
         )
     if not isinstance(result, GetCallLogResult):
         return _Fetched(
-            problem=_problem(
+            problem=problem(
                 row,
                 CONNECTOR_ERROR,
                 f"getCallLog returned {type(result).__name__}, not a GetCallLogResult",
@@ -291,93 +277,12 @@ def _read(row: CallLogRecord, call: Callable[[], Any]) -> _Fetched:
     if wrong:
         # The record may well exist: the connector's answer is what is wrong, so say that
         # rather than "no longer exists" (issue 13 item 7).
-        return _Fetched(problem=_problem(row, CONTRACT_VIOLATION, f"getCallLog {wrong}"))
+        return _Fetched(problem=problem(row, CONTRACT_VIOLATION, f"getCallLog {wrong}"))
     if result.callLogInfo is None:
-        return _Fetched(problem=_problem(row, ORPHANED_ROW, f"CRM log {log_id} no longer exists"))
+        return _Fetched(problem=problem(row, ORPHANED_ROW, f"CRM log {log_id} no longer exists"))
     return _Fetched(info=result.callLogInfo)
 
 
-def shape_problem(result: GetCallLogResult) -> str:
-    """Why a getCallLog answer breaks the contract, or "" when its shape is right.
-
-    `callLogInfo: null` set on purpose is how a connector says "gone"; one never set (the
-    answer carries other keys) or one with none of subject/note/fullBody is a wrong shape."""
-    if "callLogInfo" not in result.model_fields_set:
-        others = sorted((result.model_extra or {}).keys())
-        got = f"keys {', '.join(others)}" if others else "no keys"
-        return f"returned no callLogInfo ({got}); the contract wants callLogInfo.fullBody"
-    info = result.callLogInfo
-    if info is None:
-        return ""
-    if info.subject is None and info.note is None and info.fullBody is None:
-        others = sorted((info.model_extra or {}).keys())
-        got = f" (it has {', '.join(others)})" if others else ""
-        return f"returned callLogInfo without subject, note or fullBody{got}"
-    return ""
-
-
-def compare_row(
-    row: CallLogRecord, info: CallLogInfo, composed: ComposedBody | None
-) -> tuple[list[Problem], list[Problem]]:
-    """(problems, notes) for a row whose CRM log was read."""
-    problems: list[Problem] = []
-    notes: list[Problem] = []
-    log_id = row.thirdPartyLogId
-    record: Mapping[str, Any] = (
-        info.fullLogResponse if isinstance(info.fullLogResponse, Mapping) else {}
-    )
-    crm_contact = record.get("contactId")
-    if crm_contact is not None and str(crm_contact) != row.contactId:
-        problems.append(
-            _problem(
-                row,
-                CONTACT_MISMATCH,
-                f"row has contact {row.contactId}, CRM log {log_id} has {crm_contact}",
-            )
-        )
-    owner = record.get("ownerId")
-    # App Connect stores proxy-connector users as "<CRM id>-<platform>" (ref §6).
-    if owner is not None and str(owner) not in (row.userId, _crm_user_id(row)):
-        problems.append(
-            _problem(row, USER_MISMATCH, f"row has user {row.userId}, CRM log {log_id} has {owner}")
-        )
-    if composed is None or not composed.body:
-        return problems, notes  # nothing composed (custom format): nothing to drift from
-    if info.fullBody is None:
-        notes.append(
-            _problem(row, BODY_UNVERIFIABLE, f"getCallLog gave no fullBody for CRM log {log_id}")
-        )
-        return problems, notes
-    lost = missing_sections(composed.body, info.fullBody, composed.logFormat)
-    if lost:
-        first = lost[0] if len(lost[0]) <= 60 else lost[0][:57] + "..."
-        what = f"{len(lost)} composed section(s) missing or changed in CRM log {log_id}, "
-        what += f"first: {first!r}"
-        if record.get("lastEditedBy") == "user":
-            notes.append(_problem(row, BODY_EDITED_BY_USER, f"{what} (last edited by a CRM user)"))
-        else:
-            problems.append(_problem(row, BODY_OVERWRITTEN, f"{what} (not by a CRM user)"))
-    return problems, notes
-
-
-_HTML_SECTION_END = re.compile(r"(?<=</li>)|(?<=</div>)|(?<=<br>)|\r\n|\r|\n")
-
-
-def missing_sections(composed: str, crm_body: str, log_format: str) -> list[str]:
-    """The sections of what core composed that the CRM body no longer contains verbatim.
-
-    A section is a line (an HTML element for text/html). Text a user added around the
-    sections is fine: only what we wrote must still be there.
-    """
-    if log_format == "text/html":
-        parts = _HTML_SECTION_END.split(composed)
-    else:
-        parts = composed.splitlines()
-    sections = [part.strip() for part in parts]
-    return [s for s in sections if s and s not in crm_body]
-
-
-#: Problems and notes whose classification needs getCallLog's full record (who edited it).
 _NEEDS_FULL_RECORD = frozenset({BODY_OVERWRITTEN, BODY_EDITED_BY_USER, BODY_UNVERIFIABLE})
 #: Above this many rows, "auto" reads rows from one CRM listing.
 BULK_READ_ROWS = 1000
@@ -446,11 +351,3 @@ def _ours(listed: Iterable[CRMCallLog], user_id: str) -> Iterator[CRMCallLog]:
         # (a proxy connector's user id is "<CRM id>-<platform>", ref §6)
         if log.ownerId is None or log.ownerId == user_id or user_id.startswith(f"{log.ownerId}-"):
             yield log
-
-
-def _crm_user_id(row: CallLogRecord) -> str:
-    return row.userId.removesuffix(f"-{row.platform}")
-
-
-def _problem(row: CallLogRecord, code: str, message: str) -> Problem:
-    return Problem(code, row.sessionId, row.thirdPartyLogId, message)

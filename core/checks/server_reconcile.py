@@ -9,14 +9,14 @@ from typing import Any
 
 from appconnect.connectors.contract import CallLogRecord
 from appconnect.core.checks.interfaces import CheckOptions, CheckReport, validate_options
-from appconnect.core.checks.reconcile import (
+from appconnect.core.checks.problems import (
     CONTACT_MISMATCH,
     CRM_UNREADABLE,
     NOT_FOUND_BY_SERVER,
     ORPHANED_ROW,
     Problem,
-    Reconciliation,
 )
+from appconnect.core.checks.reconcile import Reconciliation
 from appconnect.core.errors import BadInput, HarnessError
 from appconnect.core.targets.server_client import ServerClient
 

@@ -90,11 +90,8 @@ def _adapter(model: type[BaseModel]) -> TypeAdapter[Any]:
 # --- the report ----------------------------------------------------------------------------
 
 
-
 _USER_INFO = _adapter(UserInfoShape)
 _FIND_CONTACT = _adapter(FindContactShape)
 _GET_CALL_LOG = _adapter(GetCallLogShape)
 _CREATE_CALL_LOG = _adapter(CreateCallLogShape)
 _UPDATE_CALL_LOG = _adapter(UpdateCallLogShape)
-
-

@@ -23,7 +23,7 @@ from appconnect.connectors.contract import (
     UserEditRequest,
 )
 from appconnect.connectors.errors import CRMError
-from appconnect.core.checks.reconcile import shape_problem
+from appconnect.core.checks.compare import shape_problem
 from appconnect.core.errors import ContractError
 from appconnect.core.flows.auth import auth_header
 from appconnect.core.flows.requests import get_call_log_request
