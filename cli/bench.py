@@ -10,7 +10,7 @@ from appconnect.cli.context import app_context, handle_errors
 
 if TYPE_CHECKING:
     from appconnect.cli.terminal import Terminal
-    from appconnect.core.runs.bench import BenchReport
+    from appconnect.core.runs.bench_report import BenchReport
 
 
 def register(app: typer.Typer) -> None:

@@ -9,7 +9,8 @@ import pytest
 from typer.testing import Result
 
 from appconnect.core.config import HarnessConfig
-from appconnect.core.runs.bench import DEFAULT_LIFECYCLE, Stats, run_bench
+from appconnect.core.runs.bench import DEFAULT_LIFECYCLE, run_bench
+from appconnect.core.runs.bench_report import Stats
 from appconnect.core.runs.scenarios import load_scenario
 
 Run = Callable[..., Result]

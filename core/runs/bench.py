@@ -21,7 +21,6 @@ missed one of the updates the pipeline reported as done) must both be 0.
 
 from __future__ import annotations
 
-import math
 import multiprocessing
 import shutil
 import statistics
@@ -29,14 +28,16 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
 from appconnect.core.config import HarnessConfig
 from appconnect.core.errors import BadInput
+from appconnect.core.runs.bench_loopback import LoopbackServer, loopback_config
+from appconnect.core.runs.bench_report import BenchReport, Stats, Transport, WorkerResult
 from appconnect.core.runs.runner import ScenarioRunner, scenario_config
 from appconnect.core.runs.scenarios import (
     AssertStep,
@@ -47,8 +48,8 @@ from appconnect.core.runs.scenarios import (
     Scenario,
     SsclLogStep,
 )
+from appconnect.core.transports.timing import TimingTransport
 
-Transport = Literal["inprocess", "loopback", "configured", "serve"]
 UPDATE_KINDS = frozenset(
     {"edit", "recording", "voicemail", "final-data", "ai-note", "transcript", "ringsense",
      "sscl-update"}
@@ -65,127 +66,6 @@ DEFAULT_LIFECYCLE = Scenario(
         FinalDataStep(kind="final-data", duration=185, result="Call connected"),
     ],
 )
-
-
-@dataclass
-class Stats:
-    count: int = 0
-    errors: int = 0
-    p50_ms: float = 0.0
-    p95_ms: float = 0.0
-    p99_ms: float = 0.0
-    max_ms: float = 0.0
-
-    @classmethod
-    def of(cls, seconds: Sequence[float], errors: int = 0) -> Stats:
-        ordered = sorted(seconds)
-        if not ordered:
-            return cls(errors=errors)
-
-        def rank(p: float) -> float:  # nearest-rank percentile, in ms
-            return round(ordered[max(0, math.ceil(p * len(ordered)) - 1)] * 1000, 3)
-
-        return cls(
-            len(ordered), errors, rank(0.50), rank(0.95), rank(0.99), round(ordered[-1] * 1000, 3)
-        )
-
-
-@dataclass
-class WorkerResult:
-    """What one worker sends back: raw timings, so percentiles are over all workers."""
-
-    lifecycles: int = 0
-    step_seconds: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    step_errors: Counter[str] = field(default_factory=Counter)
-    interface_seconds: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    interface_errors: Counter[str] = field(default_factory=Counter)
-    transport_seconds: float = 0.0
-    requests: int = 0
-    #: sessionId -> number of updates the pipeline reported successful.
-    updates_done: dict[str, int] = field(default_factory=dict)
-    #: sessionId -> thirdPartyLogIds of its callLogs rows.
-    rows: dict[str, list[str]] = field(default_factory=dict)
-    #: CRM activities as `(id, sessionId, revision)`, for the in-process CRM.
-    crm: list[tuple[str, str, int]] = field(default_factory=list)
-    first_error: str | None = None
-    faults_injected: int = 0
-
-
-@dataclass
-class BenchReport:
-    transport: Transport
-    lifecycles: int
-    concurrency: int
-    seconds: float
-    lifecycles_per_s: float
-    steps: dict[str, Stats]
-    interfaces: dict[str, Stats]
-    errors: int
-    duplicates: int
-    lost: int
-    #: Share of the wall time spent inside the HTTP transport (request to response,
-    #: including the CRM's own handling), and the mean time per request.
-    transport_share: float
-    transport_ms_per_request: float
-    first_error: str | None = None
-    faults_injected: int = 0
-    persistent: bool = False
-    #: step -> (p50 ms of its first 10%, p50 ms of its last 10%), per worker, pooled.
-    growth: dict[str, tuple[float, float]] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        """The verdict: no step failed, no session got two CRM logs, no update was lost."""
-        return not (self.errors or self.duplicates or self.lost)
-
-    def as_dict(self) -> dict[str, Any]:
-        def stats(group: Mapping[str, Stats]) -> dict[str, Any]:
-            return {name: vars(value) for name, value in group.items()}
-
-        return {
-            "ok": self.ok,
-            "transport": self.transport,
-            "lifecycles": self.lifecycles,
-            "concurrency": self.concurrency,
-            "seconds": round(self.seconds, 3),
-            "lifecycles_per_s": round(self.lifecycles_per_s, 1),
-            "steps": stats(self.steps),
-            "interfaces": stats(self.interfaces),
-            "errors": self.errors,
-            "duplicates": self.duplicates,
-            "lost": self.lost,
-            "transport_share": round(self.transport_share, 3),
-            "transport_ms_per_request": round(self.transport_ms_per_request, 3),
-            "first_error": self.first_error,
-            "faults_injected": self.faults_injected,
-            "persistent": self.persistent,
-            "growth": {
-                name: {"first10_p50_ms": first, "last10_p50_ms": last}
-                for name, (first, last) in self.growth.items()
-            },
-        }
-
-
-class TimingTransport(httpx.BaseTransport):
-    """Wraps a transport and adds up the time requests spend in it."""
-
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        self.inner = inner
-        self.seconds = 0.0
-        self.requests = 0
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        started = time.perf_counter()
-        try:
-            response = self.inner.handle_request(request)
-            response.read()  # the body is part of the transfer
-            return response
-        finally:
-            self.seconds += time.perf_counter() - started
-            self.requests += 1
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 @dataclass(frozen=True)
@@ -242,8 +122,8 @@ def run_bench(
         config = config.model_copy(update={"retries": retries})
     server = None
     if transport == "loopback":
-        server = _LoopbackServer.start()
-        config = _loopback_config(config, server.url, server.api_key)
+        server = LoopbackServer.start()
+        config = loopback_config(config, server.url, server.api_key)
     elif transport == "inprocess":
         config = config.model_copy(
             update={"crm": config.crm.model_copy(update={"url": None, "api_key": None})}
@@ -308,8 +188,10 @@ def _growth(results: Sequence[WorkerResult]) -> dict[str, tuple[float, float]]:
             firsts[name].extend(values[:tenth])
             lasts[name].extend(values[-tenth:])
     return {
-        name: (round(1000 * statistics.median(firsts[name]), 3),
-               round(1000 * statistics.median(lasts[name]), 3))
+        name: (
+            round(1000 * statistics.median(firsts[name]), 3),
+            round(1000 * statistics.median(lasts[name]), 3),
+        )
         for name in firsts
     }
 
@@ -367,7 +249,11 @@ def _work(job: _Job, tick: Callable[[int], None]) -> WorkerResult:
     config = scenario_config(job.config, job.scenario.settings)
     faults = FaultPlan(rate=job.fault_rate, seed=job.worker)  # seeded: a run can be repeated
     harness = EmbeddedTarget(
-        config, Path(job.home), sandbox=not job.persistent, transport=timing, crm_state=state,
+        config,
+        Path(job.home),
+        sandbox=not job.persistent,
+        transport=timing,
+        crm_state=state,
         faults=faults,
     )
     with harness:
@@ -488,50 +374,3 @@ def _reconcile(
         if linked is None or linked < 1 + done:
             lost += 1  # the row points nowhere, or an update the pipeline reported is missing
     return duplicates, lost
-
-
-def _loopback_config(config: HarnessConfig, url: str, api_key: str) -> HarnessConfig:
-    crm = config.crm.model_copy(update={"url": url, "api_key": api_key, "api_key_env": None})
-    return config.model_copy(update={"crm": crm})
-
-
-class _LoopbackServer:
-    """A fresh in-memory fixture CRM served on 127.0.0.1 from a child process."""
-
-    def __init__(self, process: Any, url: str, api_key: str) -> None:
-        self.process, self.url, self.api_key = process, url, api_key
-
-    @classmethod
-    def start(cls) -> _LoopbackServer:
-        context = multiprocessing.get_context()
-        parent, child = context.Pipe()
-        process = context.Process(target=_serve_child, args=(child,), daemon=True)
-        process.start()
-        if not parent.poll(30):
-            process.terminate()
-            raise BadInput("the loopback fixture CRM did not start", "bench")
-        port, api_key = parent.recv()
-        return cls(process, f"http://127.0.0.1:{port}", api_key)
-
-    def activities(self) -> list[tuple[str, str, int]]:
-        from appconnect.core.targets.fixture_crm import basic_auth_header
-
-        with httpx.Client(base_url=self.url, timeout=60) as client:
-            response = client.get(
-                "/v1/activities", headers={"Authorization": basic_auth_header(self.api_key)}
-            )
-            response.raise_for_status()
-            return [(a["id"], a["sessionId"], a["revision"]) for a in response.json()["activities"]]
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.join(5)
-
-
-def _serve_child(conn: Any) -> None:
-    from appconnect.core.targets.fixture_crm import CRMState, make_server
-
-    state = CRMState(None)
-    server, port = make_server(state, host="127.0.0.1", port=0)
-    conn.send((port, state.api_key))
-    server.serve_forever()

@@ -109,7 +109,8 @@ def _client_work(url: str, token: str, sessions: list[str], totals: _Totals,
 def run_serve_bench(home: Path, lifecycles: int, concurrency: int,
                     progress: Callable[[int, int], None] | None = None) -> Any:
     """Run the lifecycles against a served home; a `BenchReport` (transport "serve")."""
-    from appconnect.core.runs.bench import DEFAULT_LIFECYCLE, WorkerResult, _report
+    from appconnect.core.runs.bench import DEFAULT_LIFECYCLE, _report
+    from appconnect.core.runs.bench_report import WorkerResult
 
     home.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="bench-serve-", dir=home))
