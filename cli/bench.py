@@ -149,4 +149,4 @@ def _show(terminal: Terminal, report: BenchReport, *, growth: bool, faults: floa
     summary = f"errors {report.errors}, duplicates {report.duplicates}, lost {report.lost}"
     if faults:
         summary = f"{report.faults_injected} faults injected; {summary}"
-    (terminal.success if report.ok else terminal.warning)(summary)
+    (terminal.success if report.ok else terminal.failure)(summary)

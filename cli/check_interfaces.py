@@ -160,7 +160,7 @@ def _render(terminal: Terminal, report: CheckReport) -> None:
     if report.notes:
         summary += f", {len(report.notes)} notes"
     if not recon.ok:
-        terminal.warning(summary)
+        terminal.failure(summary)
     elif report.ok:
         terminal.success(summary)
     else:

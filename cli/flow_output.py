@@ -26,8 +26,10 @@ def show_flow(
     text = message.message if message else ("done" if result.successful else "failed")
     if result.successful and (message is None or message.messageType == "success"):
         terminal.success(text)
-    else:
+    elif result.successful or result.logged:  # App Connect's own warnings ("Existing log…")
         terminal.warning(text)
+    else:
+        terminal.failure(text)
     for error in result.plugin_errors:
         terminal.warning(error)
     if result.record is not None:

@@ -106,7 +106,7 @@ def show_run(app: AppContext, run: ScenarioRun, *, trace: bool, as_json: bool) -
     if run.ok:
         terminal.success(summary)
     else:
-        terminal.warning(summary)
+        terminal.failure(summary)
 
 
 @scenario_group.command("list")

@@ -84,7 +84,7 @@ def smoke(
         if report.ok:
             terminal.success(summary)
         else:
-            terminal.warning(summary)
+            terminal.failure(summary)
     if not report.ok:
         raise typer.Exit(1)
 

@@ -71,6 +71,12 @@ class Terminal:
             f"Warning: {redact_urls(text)}", style="yellow", soft_wrap=True
         )
 
+    def failure(self, text: str) -> None:
+        """A run or check that failed: named as a failure, never as a warning."""
+        self._console(stderr=True).print(
+            f"Failed: {redact_urls(text)}", style="bold red", soft_wrap=True
+        )
+
     def ask(self, prompt: str) -> str:
         """Read one line from the user; no input (CI, a closed stdin) reads as Enter."""
         self._console(stderr=True).print(prompt, end="")

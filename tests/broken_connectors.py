@@ -42,3 +42,10 @@ class NoLogId(FixtureConnector):
     def create_call_log(self, request: CreateCallLogRequest) -> CreateCallLogResult:
         super().create_call_log(request)
         return CreateCallLogResult(logId=None)
+
+
+class RaisesOnUpdate(FixtureConnector):
+    """A connector bug: updateCallLog raises a plain exception, not a CRMError."""
+
+    def update_call_log(self, request: UpdateCallLogRequest) -> UpdateCallLogResult:
+        raise ValueError("unexpected shape of the PATCH answer")

@@ -144,7 +144,7 @@ def test_deleting_the_crm_activity_makes_check_interfaces_fail(run: Run) -> None
     assert result.exit_code == 1
     assert "orphaned-row" in result.stdout
     assert SESSION in result.stdout
-    assert "Warning: 1 callLogs rows checked, 1 problems" in result.stderr
+    assert "Failed: 1 callLogs rows checked, 1 problems" in result.stderr
     as_json = json.loads(run("check-interfaces", "--json").stdout)
     assert as_json["reconciliation"]["ok"] is False
     assert as_json["reconciliation"]["problems"] == [
@@ -166,7 +166,7 @@ def test_missed_call_with_unknown_number_is_not_logged(
     path.write_text(json.dumps(fixture))
     result = run("log-call", str(path))
     assert result.exit_code == 1
-    assert "Warning: Contact not found for number +15550009999" in result.stderr
+    assert "Failed: Contact not found for number +15550009999" in result.stderr
     assert crm(home).list_activities() == []
     assert logs_json(run) == []
 

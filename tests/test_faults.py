@@ -225,7 +225,7 @@ def test_eight_processes_one_session_one_activity_one_row(home: Path) -> None:
 def test_faults_from_the_cli_and_the_config(run: Any, home: Path, tmp_path: Path) -> None:
     result = run("--fault", "createCallLog=503", "log-call")
     assert result.exit_code == 1
-    assert "Warning: Error creating call log" in result.stderr
+    assert "Failed: Error creating call log" in result.stderr
     assert activities(home) == []
     config = tmp_path / "appconnect.toml"
     config.write_text('[faults]\nrules = ["getCallLog=500x1"]\n[retries]\nbase_delay = 0\n')

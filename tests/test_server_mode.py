@@ -204,7 +204,7 @@ def test_cli_commands_against_a_server(
     assert report["reconciliation"] == {"ok": True, "checked": 1, "problems": []}
     missing = run(*base, "edit-log", "nope", "--note", "x")
     assert missing.exit_code == 1
-    assert "Warning: Cannot find call log for session nope" in missing.stderr
+    assert "Failed: Cannot find call log for session nope" in missing.stderr
 
 
 def test_cli_server_down_is_one_line_exit_2(run: Callable[..., Result], tmp_path: Path) -> None:

@@ -108,3 +108,12 @@ def test_junit_report_validates_against_the_junit_schema(
     if connector:
         assert '<failure message="createCallLog returned no logId' in text
         assert '<skipped message="needs log-call"' in text
+
+
+def test_a_connector_exception_is_a_failed_row_and_json_still_prints(run: Run) -> None:
+    code, report = smoke_json(run, "--connector", "broken_connectors:RaisesOnUpdate")
+    assert code == 1
+    assert statuses(report)["log-call"] == "pass"
+    assert reasons(report)["edit"] == (
+        "the connector raised ValueError: unexpected shape of the PATCH answer"
+    )

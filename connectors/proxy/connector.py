@@ -8,46 +8,38 @@ contract, so without their operation they answer App Connect's `Not supported` w
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from appconnect.connectors.contract import (
-    AuthType,
     CallLogInfo,
-    Connector,
-    ContactInfo,
     CreateCallLogRequest,
     CreateCallLogResult,
-    CreateContactRequest,
-    CreateContactResult,
     CRMCallLog,
-    CRMUser,
     DeleteCallLogRequest,
     DispositionRequest,
     DispositionResult,
-    FindContactRequest,
-    FindContactResult,
     GetCallLogRequest,
     GetCallLogResult,
     ListCallLogsRequest,
-    PlatformUserInfo,
-    ReturnMessage,
     UpdateCallLogRequest,
     UpdateCallLogResult,
-    User,
     UserEditRequest,
-    UserInfoRequest,
-    UserInfoResult,
-    UserListRequest,
 )
 from appconnect.connectors.errors import CRMError
 from appconnect.connectors.proxy import inputs as computed
-from appconnect.connectors.proxy.engine import prepare, send
+from appconnect.connectors.proxy.base import (
+    _given,
+    _listed,
+    _message,
+    _opt,
+    _text,
+    context_user_id,
+)
 from appconnect.connectors.proxy.models import ItemMapping, ProxyConfig, ResponseMapping
+from appconnect.connectors.proxy.people import ProxyPeople
 from appconnect.connectors.proxy.templating import UNDEFINED, get_by_path, js_string
 
 __all__ = ["ProxyConnector", "build_proxy_connector", "context_user_id"]
@@ -65,44 +57,11 @@ OPTIONAL_OPERATIONS = {
 }
 
 
-def _message(text: str, ttl: int, kind: str = "success") -> ReturnMessage:
-    return ReturnMessage(message=text, messageType=kind, ttl=ttl)
-
-
-def _given(value: Any) -> Any:
-    """The harness's requests use None for "not given": App Connect's undefined."""
-    return UNDEFINED if value is None else computed.plain(value)
-
-
-def _opt(value: Any) -> Any:
-    return None if value is UNDEFINED else value
-
-
-def _text(value: Any) -> str | None:
-    if value is None or value is UNDEFINED:
-        return None
-    return value if isinstance(value, str) else js_string(value)
-
-
-def context_user_id(user: User) -> str:
-    """`user.id` in templates: the users.id without the `-<platform>` suffix getUserInfo added.
-
-    App Connect takes the text before the first `-`, which breaks CRM ids that contain one
-    (`fx-user-1` would become `fx`); the harness strips the suffix it knows was added.
-    """
-    suffix = f"-{user.platform}"
-    return user.id[: -len(suffix)] if user.id.endswith(suffix) else user.id
-
-
-class ProxyConnector(Connector):
+class ProxyConnector(ProxyPeople):
     """Build with `build_proxy_connector` (it sets `platform` from `meta.name`)."""
 
-    platform = "proxy"
-
     def __init__(self, config: ProxyConfig, client: httpx.Client, *, source: str = "") -> None:
-        self.config = config
-        self.source = source
-        self._client = client
+        super().__init__(config, client, source=source)
         operations = config.operations
         self.get_user_info = self._get_user_info if "getUserInfo" in operations else None
         self.find_contact = self._find_contact if "findContact" in operations else None
@@ -118,197 +77,13 @@ class ProxyConnector(Connector):
             self._edit_call_log_as_user if "editCallLogAsUser" in operations else None
         )
 
-    def close(self) -> None:
-        self._client.close()
-
     # --- fixed behaviours ----------------------------------------------------------------
-
-    def get_auth_type(self) -> AuthType:
-        return self.config.auth.type or "apiKey"
-
-    def get_basic_auth(self, api_key: str) -> str:
-        return base64.b64encode(f"{api_key}:".encode()).decode("ascii")
-
-    def get_log_format_type(self) -> str:
-        return self.config.meta.logFormat or "custom"
 
     # --- the request --------------------------------------------------------------------
 
-    def _call(
-        self,
-        name: str,
-        op_inputs: Mapping[str, Any],
-        *,
-        user: User | None,
-        auth_header: str,
-        api_key: str = "",
-    ) -> Any:
-        op = self.config.operations[name]
-        access_token = user.accessToken if user is not None and user.accessToken else api_key
-        context: dict[str, Any] = {k: v for k, v in op_inputs.items() if v is not UNDEFINED}
-        context["user"] = self._user_context(user, access_token)
-        context["authHeader"] = auth_header
-        context["apiKey"] = access_token
-        if self.config.secretKey is not None:
-            context["secretKey"] = self.config.secretKey
-        request = prepare(self.config, name, op, context, auth_header)
-        secrets = tuple(s for s in (access_token, self.config.secretKey) if s)
-        return send(
-            self._client,
-            request,
-            timeout=self.config.requestDefaults.timeoutSeconds,
-            secrets=secrets,
-        )
-
-    @staticmethod
-    def _user_context(user: User | None, access_token: str) -> dict[str, Any]:
-        if user is None or not user.id:
-            return {"accessToken": access_token}
-        return {
-            "accessToken": access_token,
-            "id": context_user_id(user),
-            "hostname": user.hostname,
-            "timezoneName": user.timezoneName,
-            "timezoneOffset": user.timezoneOffset,
-            "platform": user.platform,
-            "platformAdditionalInfo": computed.plain(user.platformAdditionalInfo),
-            "refreshToken": user.refreshToken,
-            "tokenExpiry": user.tokenExpiry,
-        }
-
-    def _mapping(self, name: str) -> ResponseMapping | None:
-        return self.config.operations[name].responseMapping
-
     # --- auth ----------------------------------------------------------------------------
 
-    def _get_user_info(self, request: UserInfoRequest) -> UserInfoResult:
-        additional = computed.plain(request.additional_info) if request.additional_info else None
-        body = self._call(
-            "getUserInfo",
-            {
-                "additionalInfo": _given(additional),
-                "apiKey": request.api_key,
-                "hostname": request.hostname,
-                "platform": request.platform,
-            },
-            user=None,
-            auth_header=request.auth_header,
-            api_key=request.api_key,
-        )
-        mapping = self._mapping("getUserInfo") or ResponseMapping()
-        ctx = {
-            "body": body,
-            "additionalInfo": _given(additional),
-            "apiKey": request.api_key,
-            "hostname": request.hostname,
-            "platform": request.platform,
-        }
-        raw_id = get_by_path(ctx, mapping.idPath) if mapping.idPath else UNDEFINED
-        name = get_by_path(ctx, mapping.namePath) if mapping.namePath else raw_id
-        info: dict[str, Any] = {
-            "id": f"{js_string(raw_id)}-{request.platform}",
-            "name": _text(name) or "",
-        }
-        if mapping.timezoneNamePath and (zone := get_by_path(ctx, mapping.timezoneNamePath)):
-            info["timezoneName"] = _text(zone)
-        if mapping.overridingApiKeyPath:
-            overriding = get_by_path(ctx, mapping.overridingApiKeyPath)
-            if overriding:
-                info["overridingApiKey"] = overriding
-        extra = {k: v for k, v in (additional or {}).items() if k != "password"}
-        for key, path in (mapping.platformAdditionalInfoPaths or {}).items():
-            extra[key] = _opt(get_by_path(ctx, path))
-        if extra:
-            info["platformAdditionalInfo"] = extra
-        message = get_by_path(ctx, mapping.messagePath) if mapping.messagePath else None
-        return UserInfoResult(
-            successful=True,
-            platformUserInfo=PlatformUserInfo.model_validate(info),
-            returnMessage=_message(_text(message) or f"Connected to {request.platform}.", 1000),
-        )
-
     # --- contacts ------------------------------------------------------------------------
-
-    def _find_contact(self, request: FindContactRequest) -> FindContactResult:
-        body = self._call(
-            "findContact",
-            {
-                "phoneNumber": request.phone_number,
-                "parsedPhoneNumber": computed.parsed_phone_number(request.phone_number),
-                "overridingFormat": request.overriding_format,
-                "isExtension": request.is_extension,
-                # harness extension: lets one file query by extension or by phone
-                "extensionNumber": request.phone_number if request.is_extension else UNDEFINED,
-            },
-            user=request.user,
-            auth_header=request.auth_header,
-        )
-        mapping = self._mapping("findContact")
-        matches = [] if mapping is None else self._contacts("findContact", mapping, body)
-        return FindContactResult(
-            successful=True,
-            matchedContactInfo=matches,
-            returnMessage=_message(f"Found {len(matches)} contacts", 3000),
-        )
-
-    @staticmethod
-    def _contacts(name: str, mapping: ResponseMapping, body: Any) -> list[ContactInfo]:
-        items = _listed(name, mapping, body, default_path="body")
-        item = mapping.item or ItemMapping()
-
-        def pick(entry: Any, path: str | None, default: str) -> Any:
-            return get_by_path(entry, path or default)
-
-        contacts = []
-        for entry in items:
-            contacts.append(
-                ContactInfo.model_validate(
-                    {
-                        "id": js_string(pick(entry, item.idPath, "id")),
-                        "name": _text(pick(entry, item.namePath, "name")) or "",
-                        "phone": _text(pick(entry, item.phonePath, "phone")) or None,
-                        "type": _text(pick(entry, item.typePath, "type")) or "Contact",
-                        "title": _text(pick(entry, item.titlePath, "title")) or "",
-                        "company": _text(pick(entry, item.companyPath, "company")) or "",
-                        "createdDate": _text(pick(entry, item.createdDatePath, "createdDate"))
-                        or None,
-                        "mostRecentActivityDate": _text(
-                            pick(entry, item.mostRecentActivityDatePath, "mostRecentActivityDate")
-                        )
-                        or None,
-                        "additionalInfo": _opt(
-                            pick(entry, item.additionalInfoPath, "additionalInfo")
-                        )
-                        or None,
-                    }
-                )
-            )
-        return contacts
-
-    def _create_contact(self, request: CreateContactRequest) -> CreateContactResult:
-        body = self._call(
-            "createContact",
-            {
-                "phoneNumber": request.phone_number,
-                "newContactName": request.new_contact_name,
-                "newContactType": request.new_contact_type,
-                "additionalSubmission": _given(request.additional_submission),
-            },
-            user=request.user,
-            auth_header=request.auth_header,
-        )
-        mapping = self._mapping("createContact") or ResponseMapping()
-        contact = None
-        if mapping.idPath:
-            ctx = {"body": body}
-            contact = ContactInfo(
-                id=js_string(get_by_path(ctx, mapping.idPath)),
-                name=_text(get_by_path(ctx, mapping.namePath or "body.name")) or "",
-                type=_text(get_by_path(ctx, mapping.typePath or "body.type")) or "Contact",
-            )
-        return CreateContactResult(
-            contactInfo=contact, returnMessage=_message("Contact created", 2000)
-        )
 
     # --- call logs -----------------------------------------------------------------------
 
@@ -426,27 +201,6 @@ class ProxyConnector(Connector):
             logId=row.thirdPartyLogId, returnMessage=_message("Disposition updated", 2000)
         )
 
-    def _get_user_list(self, request: UserListRequest) -> list[CRMUser]:
-        body = self._call(
-            "getUserList",
-            {"user": {}},
-            user=request.user,
-            auth_header=request.auth_header,
-        )
-        mapping = self._mapping("getUserList") or ResponseMapping()
-        if not mapping.listPath:
-            return []
-        users = []
-        for entry in _listed("getUserList", mapping, body, default_path=mapping.listPath):
-            users.append(
-                CRMUser(
-                    id=js_string(get_by_path(entry, mapping.idPath or "id")),
-                    name=_text(get_by_path(entry, mapping.namePath or "name")) or "",
-                    email=_text(get_by_path(entry, mapping.emailPath or "email")),
-                )
-            )
-        return users
-
     # --- harness extensions --------------------------------------------------------------
 
     def _list_call_logs(self, request: ListCallLogsRequest) -> list[CRMCallLog]:
@@ -521,16 +275,6 @@ _RINGSENSE = (
     "ringSenseBulletedSummary",
     "ringSenseLink",
 )
-
-
-def _listed(name: str, mapping: ResponseMapping, body: Any, *, default_path: str) -> list[Any]:
-    found = get_by_path({"body": body}, mapping.listPath or default_path)
-    if found is None or found is UNDEFINED:
-        return []
-    if not isinstance(found, list):
-        path = mapping.listPath or default_path
-        raise CRMError(f"{name}: listPath {path} is not a list in the response")
-    return found
 
 
 def build_proxy_connector(

@@ -33,8 +33,6 @@ _EXPR = re.compile(r"\{\{\s*([^}]+?)\s*\}\}")
 _ONLY_EXPR = re.compile(r"^\{\{\s*([^}]+?)\s*\}\}$")
 
 
-
-
 def get_by_path(data: Any, path: str | None) -> Any:
     """`a.b.0.c` over dicts and lists; UNDEFINED where a step is missing. `$`/empty: the whole."""
     if not path or path == "$":
