@@ -132,16 +132,9 @@ def reconcile(
     # whose log it holds are compared with it (one request instead of one per row); the
     # rest are read with getCallLog, which small tables use for every row (it checks the
     # connector's getCallLog itself, row by row).
-    listing = "checked"
-    listed: list[CRMCallLog] | None = None
-    if pipeline.connector.list_call_logs is None:
-        listing = "skipped: the connector has no listCallLogs"
-    elif pipeline.user is None:
-        listing = "skipped: no CRM user"
-    else:
-        listed, listing_problem = _list_crm(pipeline, scope, limiter)
-        if listing_problem is not None:
-            problems.append(listing_problem)
+    listing, listed, listing_problem = _listing(pipeline, scope, limiter)
+    if listing_problem is not None:
+        problems.append(listing_problem)
     bulk = reads == "listing" or (reads == "auto" and len(rows) > BULK_READ_ROWS)
     by_id = {log.id: log for log in listed or ()} if bulk else {}
     composed_bodies = pipeline.store.composed_bodies(pipeline.platform)
@@ -153,12 +146,12 @@ def reconcile(
     done = reported = 0
     for row in rows:
         log = by_id.get(row.thirdPartyLogId)
-        found, noted = compare(row, _as_info(log)) if log is not None else ([], [])
-        if log is None or any(p.code in _NEEDS_FULL_RECORD for p in found + noted):
+        judged = _judge_listed(row, log, compare)
+        if judged is None:
             unread.append(row)  # not listed, or drift whose author only getCallLog can tell
             continue
-        problems.extend(found)
-        notes.extend(noted)
+        problems.extend(judged[0])
+        notes.extend(judged[1])
         done += 1
         if progress and done % 500 == 0:
             progress(done, total)
@@ -186,6 +179,36 @@ def reconcile(
         crm_listing=listing,
         last_row=rows[-1] if rows else None,
     )
+
+
+Judged = tuple[list[Problem], list[Problem]]
+
+
+def _judge_listed(
+    row: CallLogRecord,
+    log: CRMCallLog | None,
+    compare: Callable[[CallLogRecord, CallLogInfo], Judged],
+) -> Judged | None:
+    """(problems, notes) for a row from its listed CRM log; None when only getCallLog can
+    tell (the log was not listed, or its body drifted and the listing cannot say who did it)."""
+    if log is None:
+        return None
+    found, noted = compare(row, _as_info(log))
+    if any(p.code in _NEEDS_FULL_RECORD for p in found + noted):
+        return None
+    return found, noted
+
+
+def _listing(
+    pipeline: Pipeline, scope: Scope, limiter: RateLimiter
+) -> tuple[str, list[CRMCallLog] | None, Problem | None]:
+    """(what became of the CRM listing, the listing, a problem reading it)."""
+    if pipeline.connector.list_call_logs is None:
+        return "skipped: the connector has no listCallLogs", None, None
+    if pipeline.user is None:
+        return "skipped: no CRM user", None, None
+    listed, problem_found = _list_crm(pipeline, scope, limiter)
+    return "checked", listed, problem_found
 
 
 def _as_info(log: CRMCallLog) -> CallLogInfo:
