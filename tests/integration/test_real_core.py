@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -323,13 +324,22 @@ def _crm_edit(node: NodeSide, session: str, step: CrmEditStep) -> None:
     state.update_activity(row["thirdPartyLogId"], changes, by="user")
 
 
+@pytest.mark.parametrize("log_format", ["text/plain", "text/html", "text/markdown"])
 @pytest.mark.parametrize("name", bundled_scenarios())
-def test_bundled_scenario_matches_the_real_core(core_pair: Pair, name: str) -> None:
+def test_bundled_scenario_matches_the_real_core(
+    core_pair: Pair, name: str, log_format: str
+) -> None:
+    """Every bundled scenario, in each of the three formats App Connect composes, ends in
+    the same CRM state and callLogs rows through the real core and ours."""
     scenario = load_scenario(name)
     reason = _not_replayable(scenario)
     if reason:
         pytest.skip(f"{name}: {reason}")
-    log_format = scenario.settings.logFormat or "text/plain"
+    if scenario.settings.logFormat and scenario.settings.logFormat != log_format:
+        pytest.skip(f"{name} is written for {scenario.settings.logFormat}")
+    scenario = scenario.model_copy(
+        update={"settings": scenario.settings.model_copy(update={"logFormat": log_format})}
+    )
     node, ours = core_pair({"connector": {"log_format": log_format}})
 
     run = simulate.run_scenario(ours.config, scenario, home=ours.harness.home, sandbox=False)
@@ -337,4 +347,15 @@ def test_bundled_scenario_matches_the_real_core(core_pair: Pair, name: str) -> N
     assert not failed
     replay(node, scenario)
 
-    assert_same_end_state(node, ours, read_our_rows(ours.harness.home))
+    drift = _unsettled_markdown_tail if log_format == "text/markdown" else None
+    assert_same_end_state(node, ours, read_our_rows(ours.harness.home), drift)
+
+
+def _unsettled_markdown_tail(state: dict[str, Any]) -> None:
+    """A `###` block App Connect appends last stays unsettled in its body until the next
+    compose adds the blank line after it; ours writes the settled form at once
+    (docs/compatibility.md, composer difference 6). Turn ours into App Connect's there."""
+    for activity in state["activities"]:
+        body = activity.get("body") or ""
+        if re.search(r"\n### [^\n]+\n(?:[^\n]+\n)+\n$", body):
+            activity["body"] = body[:-1]
