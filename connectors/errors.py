@@ -66,3 +66,12 @@ def parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, moment.timestamp() - time.time())
+
+
+def error_message(response: httpx.Response) -> str:
+    """The `message` of a CRM's JSON error body, or "" when it has none."""
+    try:
+        data = response.json()
+    except ValueError:
+        return ""
+    return str(data.get("message", "")) if isinstance(data, dict) else ""

@@ -44,7 +44,7 @@ from appconnect.connectors.contract import (
     UserInfoResult,
     UserListRequest,
 )
-from appconnect.connectors.errors import CRMError
+from appconnect.connectors.errors import CRMError, error_message
 
 #: The fixture CRM records a PATCH carrying this header as a CRM user's edit, not the API's.
 USER_ACTOR_HEADER = "X-Fixture-Actor"
@@ -289,7 +289,7 @@ class FixtureConnector(Connector):
         except httpx.HTTPError as exc:
             raise CRMError.from_transport(exc, f"{method} {path}") from exc
         if response.is_error:
-            raise CRMError.from_response(response, f"{method} {path}", _error_text(response))
+            raise CRMError.from_response(response, f"{method} {path}", error_message(response))
         if not expect_body:
             return {}
         try:
@@ -336,10 +336,3 @@ def _default_subject(call: Mapping[str, Any], contact_name: str) -> str:
 def _own_body(note: str | None) -> str:
     return f"- Note: {note}\n" if note else ""
 
-
-def _error_text(response: httpx.Response) -> str:
-    try:
-        data = response.json()
-    except ValueError:
-        return ""
-    return str(data.get("message", "")) if isinstance(data, dict) else ""

@@ -136,6 +136,9 @@ def _install(npm: str, root: Path, target: Path) -> None:
 class NodeCoreServer:
     """`node fixtures/node-connector/server.js` on 127.0.0.1, in a context manager."""
 
+    #: The server script (a subclass may run another one on the same installed core).
+    script = NODE_DIR / "server.js"
+
     def __init__(
         self,
         node_modules: Path,
@@ -183,7 +186,7 @@ class NodeCoreServer:
         started = time.monotonic()
         with open(self.log_path, "wb") as log:
             self._process = subprocess.Popen(
-                [_tool("node"), str(NODE_DIR / "server.js")],
+                [_tool("node"), str(self.script)],
                 cwd=self.workdir, env=self._env, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             )  # fmt: skip

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from appconnect.connectors.errors import CRMError
+from appconnect.connectors.errors import CRMError, error_message
 from appconnect.connectors.proxy.models import Auth, Operation, ProxyConfig
 from appconnect.connectors.proxy.templating import UNDEFINED, js_string, render, to_json
 
@@ -120,7 +120,7 @@ def send(
     except httpx.HTTPError as exc:
         raise CRMError(f"{where}: {type(exc).__name__}") from None
     if not 200 <= response.status_code < 300:
-        detail = _safe(_error_text(response), secrets)
+        detail = _safe(error_message(response), secrets)
         raise CRMError(
             f"{where}: HTTP {response.status_code}" + (f" {detail}" if detail else ""),
             status=response.status_code,
@@ -142,13 +142,6 @@ def _scalars(values: Any) -> dict[str, str]:
         if v is not None and v is not UNDEFINED
     }
 
-
-def _error_text(response: httpx.Response) -> str:
-    try:
-        data = response.json()
-    except ValueError:
-        return ""
-    return str(data.get("message", "")) if isinstance(data, dict) else ""
 
 
 def _safe(text: str, secrets: tuple[str, ...]) -> str:

@@ -3,11 +3,9 @@ started with the integration suite's cached install (tests/node_core.py)."""
 
 from __future__ import annotations
 
-import subprocess
-import time
 from pathlib import Path
 
-from node_core import NodeCoreServer, _tool
+from node_core import NodeCoreServer
 
 SCRIPT = Path(__file__).parent / "node" / "server.js"
 API_KEY = "ledger-key-91c2"
@@ -16,23 +14,9 @@ API_KEY = "ledger-key-91c2"
 class LedgerServer(NodeCoreServer):
     """NodeCoreServer running our server.js, optionally with a bug switched on."""
 
+    script = SCRIPT
+
     def __init__(self, node_modules: Path, workdir: Path, *, breakage: str = "") -> None:
         super().__init__(node_modules, "http://127.0.0.1:9", workdir)
         self._env["LEDGER_API_KEY"] = API_KEY
         self._env["FOREIGN_BREAK"] = breakage
-
-    def start(self) -> None:
-        started = time.monotonic()
-        with open(self.log_path, "wb") as log:
-            self._process = subprocess.Popen(
-                [_tool("node"), str(SCRIPT)],
-                cwd=self.workdir, env=self._env, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )  # fmt: skip
-        try:
-            self.url = self._wait_for_port(started)
-            self._wait_alive(started)
-        except BaseException:
-            self.stop()
-            raise
-        self.started_in = time.monotonic() - started
