@@ -23,6 +23,7 @@ from appconnect.connectors.contract import CallLogRecord, User
 from appconnect.core.errors import StoreError
 from appconnect.core.home import prepare_home
 from appconnect.core.store.crypto import ENCRYPTED_COLUMNS, TokenCipher
+from appconnect.core.store.queries import call_log_from_row, identity_filter
 from appconnect.core.store.schema import (
     _JSON_USER_COLUMNS,
     CALL_LOG_COLUMNS,
@@ -223,12 +224,12 @@ class Store:
         self, session_id: str, *, extension_number: str = "", hashed_extension_id: str = ""
     ) -> CallLogRecord | None:
         """App Connect's lookup (session plus identity filter, ref §4), oldest row first."""
-        where, params = _identity_filter(extension_number, hashed_extension_id)
+        where, params = identity_filter(extension_number, hashed_extension_id)
         row = self._conn.execute(
             f"SELECT * FROM callLogs WHERE sessionId = ?{where} ORDER BY createdAt, rowid LIMIT 1",
             (session_id, *params),
         ).fetchone()
-        return _call_log_from_row(row) if row else None
+        return call_log_from_row(row) if row else None
 
     def begin_create(
         self, session_id: str, *, extension_number: str = "", hashed_extension_id: str = ""
@@ -325,7 +326,7 @@ class Store:
                 (session_id,),
             )
         for row in cursor:
-            yield _call_log_from_row(row)
+            yield call_log_from_row(row)
 
     # --- note cache --------------------------------------------------------------------
 
@@ -398,26 +399,3 @@ def _upsert_composed(conn: sqlite3.Connection, composed: ComposedBody, stamp: st
             stamp,
         ),
     )
-
-
-def _identity_filter(
-    extension_number: str, hashed_extension_id: str
-) -> tuple[str, tuple[str, ...]]:
-    no_hash = "(hashedExtensionId = '' OR hashedExtensionId IS NULL)"
-    if hashed_extension_id:
-        clauses = ["hashedExtensionId = ?"]
-        params: list[str] = [hashed_extension_id]
-        if extension_number:
-            clauses.append(f"(extensionNumber = ? AND {no_hash})")
-            params.append(extension_number)
-        clauses.append(f"(extensionNumber = '' AND {no_hash})")
-        return f" AND ({' OR '.join(clauses)})", tuple(params)
-    if extension_number:
-        return " AND extensionNumber = ?", (extension_number,)
-    return "", ()
-
-
-
-
-def _call_log_from_row(row: sqlite3.Row) -> CallLogRecord:
-    return CallLogRecord(**{column: row[column] or "" for column in CALL_LOG_COLUMNS})
