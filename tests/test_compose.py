@@ -395,10 +395,10 @@ def test_append_glues_where_app_connect_finds_it_again() -> None:
     for the line-anchored plain Date/Time, finds it there next time: so we glue too."""
     first, second = twice(body="call me", subject="S")
     assert first == second == "call me- Summary: S\n"
-    # Onto a field line App Connect may rewrite (and so swallow the glued section): a new
-    # line, so nothing is lost.
-    first, second = twice(body="- Result: x", subject="S", result="x")
-    assert first == second == "- Result: x\n- Summary: S\n"
+    # Onto a field line App Connect rewrites later (and so swallows the glued section): a
+    # new line, so nothing is lost (App Connect loses the Result here).
+    first, second = twice(body="- Call score: 1", result="R", ringSenseAIScore=2)
+    assert first == second == "- Call score: 2\n- Result: R\n"
     # `^- Date/Time:` (m flag) would never match glued: App Connect appends it again on
     # every compose; we start a new line and stay idempotent.
     first, second = twice(body="- Result: x", result="x", startTime=1705314600000)

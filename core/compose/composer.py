@@ -49,6 +49,8 @@ _END = r"\Z"  # JS `$` without the m flag
 
 # (body, exact text of the section) -> the body with the section added
 _Append = Callable[[str, str], str]
+# The heads of the fields a compose writes after a section (_MarkdownBlock)
+_Later = Sequence[re.Pattern[str]]
 
 
 class _Section:
@@ -93,19 +95,38 @@ class _Section:
         self._append = append
         self._prepare = prepare
 
+    @property
+    def head(self) -> re.Pattern[str]:
+        """Finds each occurrence of the section's label."""
+        return self._head
+
     def exact(self, value: str) -> str:
         """The section's text for `value`, as written (without its closing)."""
         if self._prepare is not None:
             value = self._prepare(value)
         return self._prefix + value + self._suffix
 
-    def write(self, body: str, value: str, guards: Sequence[str] = ()) -> str:
+    def write(
+        self, body: str, value: str, guards: Sequence[str] = (), later: _Later = ()
+    ) -> str:
         """Replace the section in place when present (first occurrence), else add it.
 
-        An occurrence of the label inside one of `guards` (the note and the blocks, as this
-        compose writes them) is text of that note or block, not this section: skipped.
+        `later`: the fields this compose writes after this section (see _MarkdownBlock).
         """
         exact = self.exact(value)
+        found = self.find(body, exact, guards)
+        if found is None:
+            return self._append(body, exact)
+        start, end = found
+        closing, end = self._close(body, end, later)
+        return body[:start] + exact + closing + body[end:]
+
+    def find(self, body: str, exact: str, guards: Sequence[str] = ()) -> tuple[int, int] | None:
+        """Where the section written as `exact` would replace text: (start, end), or None.
+
+        An occurrence of the label inside one of `guards` (the note and the blocks this
+        compose writes, as written and as found) is text of that note or block: skipped.
+        """
         inside = _guarded_spans(body, guards, exact)
         head = self._head.search(body)
         while head is not None:
@@ -116,16 +137,14 @@ class _Section:
             if body.startswith(exact, start):
                 tail = self._tail.match(body, start + len(exact))
                 if tail is not None:
-                    closing, end = self._close(body, tail.end())
-                    return body[:start] + exact + closing + body[end:]
+                    return start, tail.end()
             loose = self._loose.match(body, start)
             if loose is not None:
-                closing, end = self._close(body, loose.end())
-                return body[:start] + exact + closing + body[end:]
+                return start, loose.end()
             head = self._head.search(body, head.end())  # heads never match empty text
-        return self._append(body, exact)
+        return None
 
-    def _close(self, body: str, end: int) -> tuple[str, int]:
+    def _close(self, body: str, end: int, later: _Later = ()) -> tuple[str, int]:
         """What follows a replaced section, and where the rest of the body resumes."""
         return self._closing, end
 
@@ -138,17 +157,53 @@ class _MarkdownBlock(_Section):
     the body, and keeps it on every later compose. We write that settled form at once
     (also when appending), so ours is byte-identical wherever App Connect's result is a
     fixpoint, and idempotent from the first compose (issue 14, class 4).
+
+    The field lines between the block and the next heading are swallowed with it by App
+    Connect. A field this compose writes *later* (Call score, ACE recording link after
+    an AI block) is then appended at the end by its own upsert: nothing is lost and the
+    result is a fixpoint, so we move it too (``later``: those fields' heads). Any other
+    field there is lost in App Connect; we keep it in place (docs: section 6).
     """
 
     __slots__ = ()
 
-    def _close(self, body: str, end: int) -> tuple[str, int]:
+    def _close(self, body: str, end: int, later: _Later = ()) -> tuple[str, int]:
         rest = end
         while rest < len(body) and body[rest] == "\n":
             rest += 1
+        if later and rest < len(body) and not body.startswith("### ", rest):
+            moved = _move_later_fields(body, rest, later)
+            if moved is not None:
+                kept, rest_after = moved
+                if kept:
+                    return self._closing + body[end:rest] + kept, rest_after
+                rest = rest_after
         if rest == len(body) or body.startswith("### ", rest):
             return "\n\n", rest
         return self._closing, end
+
+
+def _move_later_fields(body: str, rest: int, later: _Later) -> tuple[str, int] | None:
+    """The field lines from `rest` to the next ``\n### `` (or the end), without those a
+    later upsert of this compose rewrites (each the first of its kind in the body), and
+    where the body resumes; None when that stretch holds anything but field lines."""
+    stop = body.find("\n### ", rest)
+    region_end = len(body) if stop < 0 else stop + 1
+    kept, dropped = [], False
+    for line in body[rest:region_end].splitlines(keepends=True):
+        if line == "\n":
+            kept.append(line)
+            continue
+        if not _MD_FIELD_LINE.match(line):
+            return None
+        if any(head.match(line) and not head.search(body, 0, rest) for head in later):
+            dropped = True
+            continue
+        kept.append(line)
+    if not dropped:
+        return None
+    text = "".join(kept)
+    return ("" if not text.strip("\n") else text), region_end
 
 
 class _UserName:
@@ -204,25 +259,43 @@ _FIELD_LABELS = (
     "Contact Number", "Date/Time", "Duration", "Result", "Call recording link",
     "Voicemail recording link", "Call score", "ACE recording link",
 )  # fmt: skip
-# A last line that is itself a field or a note: a later rewrite of it (`[^\n]*\n*`, the
-# note's lazy end) swallows a section glued onto it, in App Connect too (which loses it).
-_FIELD_LINE = re.compile(
-    r"(?:- |\*\*)(?:Note|Agent notes|" + "|".join(map(re.escape, _FIELD_LABELS)) + r")(?:\*\*)?:",
+# A field or note on the last line: a later rewrite of it (`[^\n]*\n*`, the note's lazy
+# end) swallows a section glued onto that line, in App Connect too (which loses it).
+# Not the plain Duration/Result, whose value (`[^\n-]+`) stops before a glued `- X:`:
+# App Connect then appends a second line there and is stable (issue 14).
+_SWALLOWING_FIELD = re.compile(
+    r"(?:- (?:Note|Agent notes|"
+    + "|".join(re.escape(label) for label in _FIELD_LABELS if label not in ("Duration", "Result"))
+    + r")|\*\*(?:Note|Agent notes|"
+    + "|".join(map(re.escape, _FIELD_LABELS))
+    + r")\*\*):",
     re.I,
 )
+_PLAIN_NOTE_START = re.compile(r"- (?:Note|Agent notes): ")
+# App Connect's end of a plain note: the next `- X:` line.
+_PLAIN_NOTE_END = re.compile(r"\n- [A-Z](?:[a-zA-Z/]|" + _WS + r")*:")
 
 
 def _glued(closing: str) -> _Append:
     """Append as App Connect does, glued onto an unterminated last line (it finds the
-    section there again), unless that line is a field line (see _FIELD_LINE)."""
+    section there again), unless a rewrite of that line would swallow it (_swallows)."""
 
     def append(body: str, exact: str) -> str:
-        last = body.rfind("\n") + 1
-        if body and not body.endswith("\n") and _FIELD_LINE.match(body, last):
+        if body and not body.endswith("\n") and _swallows(body):
             body += "\n"
         return body + exact + closing
 
     return append
+
+
+def _swallows(body: str) -> bool:
+    """The last line holds a field or note that swallows text glued onto it, or is part
+    of a plain note that runs to the end of the body (the note's lazy end)."""
+    last = body.rfind("\n") + 1
+    if _SWALLOWING_FIELD.search(body, last):
+        return True
+    notes = list(_PLAIN_NOTE_START.finditer(body))
+    return bool(notes) and _PLAIN_NOTE_END.search(body, notes[-1].start()) is None
 
 
 # ---------------------------------------------------------------- shared values
@@ -487,6 +560,10 @@ _MD_FIELDS = (
 _MD_STOP = r"(?:#{2,3} |\*\*(?:" + "|".join(map(re.escape, _MD_FIELDS)) + r")\*\*:)"
 # A field glued onto the end of a line (an unterminated body, another format's fragment).
 _MD_GLUED_FIELD = r"(?=\*\*(?:" + "|".join(map(re.escape, _MD_FIELDS)) + r")\*\*:)"
+_MD_FIELD_LINE = re.compile(_MD_GLUED_FIELD)
+# A block heading glued onto the end of a line: App Connect finds that block there, so
+# the block above ends before it (App Connect's runs on, over it: issue 14).
+_MD_GLUED_BLOCK = r"(?=### (?:" + "|".join(map(re.escape, _BLOCK_STRIP)) + r")\n)"
 
 
 def _md_prepend_note(body: str, exact: str) -> str:
@@ -513,7 +590,7 @@ def _md_block(label: str) -> _Section:
     return _MarkdownBlock(
         re.escape(f"### {label}\n"),
         r"[\s\S]*?",
-        rf"(?:\n(?=\n*{_MD_STOP})|{_MD_GLUED_FIELD}|\n*\Z)",
+        rf"(?:\n(?=\n*{_MD_STOP})|{_MD_GLUED_FIELD}|{_MD_GLUED_BLOCK}|\n*\Z)",
         prefix=f"### {label}\n",
         closing="\n",
         append=_as_line("\n\n"),  # glued, App Connect swallows it into the block above
@@ -708,7 +785,7 @@ def compose_call_log(params: Mapping[str, Any]) -> str | None:
     sections = _SECTIONS[fmt]
     existing = params.get("existingBody", "")
     body = "" if js.is_nullish(existing) else js.to_string(existing)
-    guards = _guards(sections, params, settings)
+    guards = _guards(sections, params, settings, body)
     settle: list[str] = []  # plain lines App Connect rewrites with the line breaks after them
     inbound = js.get(call_log, "direction") == "Inbound"
 
@@ -775,12 +852,12 @@ def compose_call_log(params: Mapping[str, Any]) -> str | None:
             body = sections[label].write(body, js.to_string(link), guards)
             settle.append(f"- {label}: {js.to_string(link)}")
 
-    body = _compose_ai_sections(body, sections, params, settings, guards)
-
     legs = js.get(call_log, "legs")
     # App Connect's test is JS truthiness, under which an empty list still counts; it
     # then skips empty lists itself.
-    if isinstance(legs, list | tuple) and legs and settings.on("addCallLogLegs", True):
+    journey = isinstance(legs, list | tuple) and legs and settings.on("addCallLogLegs", True)
+    body = _compose_ai_sections(body, sections, params, settings, guards, bool(journey))
+    if journey:
         body = sections["Call journey"].write(body, _legs_journey(legs), guards)
     return _settle_plain(body, settle) if fmt == PLAIN and settle else body
 
@@ -793,15 +870,28 @@ def _settle_plain(body: str, lines: Sequence[str]) -> str:
     a fixpoint, and idempotent from the first compose (issue 14, class 4).
     """
     for line in lines:
+        note = line.startswith("- Note: ")
+        if note and line.endswith("\n"):
+            body = _settle_note_end(body, line)
         at = body.find(line + "\n")
         if at < 0:
             continue
         start = end = at + len(line) + 1
         while end < len(body) and body[end] == "\n":
             end += 1
-        note = line.startswith("- Note: ")
         if end > start and (not note or _PLAIN_SECTION_AT_START.match(body, end)):
             body = body[:start] + body[end:]
+    return body
+
+
+def _settle_note_end(body: str, line: str) -> str:
+    """A note ending in a line break, directly followed by a section line or the end of
+    the body: App Connect's lazy note ends before that last line break, so its next
+    compose adds a blank line there, and then keeps it. We add it at once."""
+    at = body.find(line)
+    after = at + len(line)
+    if at >= 0 and (after == len(body) or _PLAIN_SECTION_AT_START.match(body, after)):
+        return body[:after] + "\n" + body[after:]
     return body
 
 
@@ -847,19 +937,69 @@ def _compose_ai_sections(
     params: Mapping[str, Any],
     settings: _Settings,
     guards: Sequence[str],
+    journey: bool,
 ) -> str:
+    """The AI sections, in App Connect's order; `journey`: the Call journey follows."""
+    written = []
     for key, setting, label in _AI_SECTIONS:
         value = params.get(key)
         if value is not None and js.truthy(value) and settings.on(setting, True):
-            body = sections[label].write(body, js.to_string(value), guards)
+            written.append((label, js.to_string(value)))
+    ai_sections = len(written)
+    if journey:
+        written.append(("Call journey", ""))  # only read by _md_later_heads
+    for index, (label, value) in enumerate(written[:ai_sections]):
+        section = sections[label]
+        later = _md_later_heads(body, sections, written, index) if _is_md_block(section) else ()
+        body = section.write(body, value, guards, later)
     return body
 
 
+def _is_md_block(section: _Section | _UserName) -> bool:
+    return isinstance(section, _MarkdownBlock)
+
+
+def _md_later_heads(
+    body: str,
+    sections: Mapping[str, _Section | _UserName],
+    written: Sequence[tuple[str, str]],
+    index: int,
+) -> list[re.Pattern[str]]:
+    """The fields written after block `index` that App Connect moves to the end of the
+    body when that block swallows them (_MarkdownBlock): only where they stay there, i.e.
+    no block written after them runs to the end of the body (it would swallow them
+    again, and App Connect drifts; then we keep them in place)."""
+    heads = []
+    for position in range(index + 1, len(written)):
+        field = sections[written[position][0]]
+        if not isinstance(field, _Section) or _is_md_block(field):
+            continue
+        # A block appended before the field's upsert ends up after any block in the body.
+        between = [name for name, _ in written[index + 1 : position]]
+        if any(_is_md_block(sections[name]) and f"### {name}\n" not in body for name in between):
+            heads.append(field.head)
+            continue
+        after = [name for name, _ in written[position + 1 :] if _is_md_block(sections[name])]
+        if not any(_md_block_runs_to_end(body, name) for name in after):
+            heads.append(field.head)
+    return heads
+
+
+def _md_block_runs_to_end(body: str, label: str) -> bool:
+    """App Connect's pattern for this block, found here, runs to the end of the body."""
+    at = body.find(f"### {label}\n")
+    return at >= 0 and body.find("\n### ", at + 1) < 0
+
+
 def _guards(
-    sections: Mapping[str, _Section | _UserName], params: Mapping[str, Any], settings: _Settings
+    sections: Mapping[str, _Section | _UserName],
+    params: Mapping[str, Any],
+    settings: _Settings,
+    body: str,
 ) -> tuple[str, ...]:
-    """The note and blocks as this compose writes them: text inside them that looks like a
-    section label (a note holding `- Summary:` or `--- END`) belongs to them (issue 14)."""
+    """The note and blocks as this compose writes them and as `body` holds them: text
+    inside them that looks like a section label (a note holding `- Summary:` or
+    `--- END`) belongs to them (issue 14)."""
     wanted: list[tuple[str, Any]] = []
     note = params.get("note")
     if js.truthy(note) and settings.on("addCallLogNote", True):
@@ -876,4 +1016,12 @@ def _guards(
         section = sections[label]
         if isinstance(section, _Section):
             texts.append(section.exact(js.to_string(value)))
+    # The note and blocks as found in the body: a label inside the old text of a block
+    # this compose replaces would be rewritten there and then deleted with it (issue 14).
+    for label, value in wanted:
+        section = sections[label]
+        if isinstance(section, _Section):
+            found = section.find(body, section.exact(js.to_string(value)), texts)
+            if found is not None and found[1] - found[0] > 0:
+                texts.append(body[found[0] : found[1]])
     return tuple(texts)
