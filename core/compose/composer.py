@@ -950,8 +950,11 @@ def _compose_ai_sections(
         written.append(("Call journey", ""))  # only read by _md_later_heads
     for index, (label, value) in enumerate(written[:ai_sections]):
         section = sections[label]
-        later = _md_later_heads(body, sections, written, index) if _is_md_block(section) else ()
-        body = section.write(body, value, guards, later)
+        if isinstance(section, _MarkdownBlock):
+            later = _md_later_heads(body, sections, written, index)
+            body = section.write(body, value, guards, later)
+        else:
+            body = section.write(body, value, guards)
     return body
 
 
