@@ -839,12 +839,17 @@ def compose_call_log(params: Mapping[str, Any]) -> str | None:
         text = format_start_time(start_time, offset, js.to_string(date_format))
         body = sections["Date/Time"].write(body, text, guards)
 
+    ended: list[str] = []  # plain Duration/Result lines given a line break (_end_line)
     if "duration" in params and settings.on("addCallLogDuration", True):
-        body = sections["Duration"].write(body, format_duration(params["duration"]), guards)
+        text = format_duration(params["duration"])
+        body = sections["Duration"].write(body, text, guards)
+        body = _end_line(body, fmt, "Duration", text, ended)
 
     result = params.get("result")
     if result is not None and js.truthy(result) and settings.on("addCallLogResult", True):
-        body = sections["Result"].write(body, js.to_string(result), guards)
+        text = js.to_string(result)
+        body = sections["Result"].write(body, text, guards)
+        body = _end_line(body, fmt, "Result", text, ended)
 
     for key, label in (("recordingLink", _RECORDINGS[0]), ("voicemailLink", _RECORDINGS[1])):
         link = params.get(key)
@@ -859,7 +864,22 @@ def compose_call_log(params: Mapping[str, Any]) -> str | None:
     body = _compose_ai_sections(body, sections, params, settings, guards, bool(journey))
     if journey:
         body = sections["Call journey"].write(body, _legs_journey(legs), guards)
+    for line in ended:  # nothing was appended after it: App Connect's own unterminated line
+        if body.endswith(line):
+            body = body[:-1]
     return _settle_plain(body, settle) if fmt == PLAIN and settle else body
+
+
+def _end_line(body: str, fmt: str, label: str, value: str, ended: list[str]) -> str:
+    """A plain Duration/Result line this compose wrote as the unterminated last line gets a
+    line break: App Connect glues the next appended section onto it and then no longer
+    finds that line (its value stops before `-`), so it appends a second one on the next
+    compose. Removed again when nothing follows (issue 14)."""
+    line = f"- {label}: {value}"
+    if fmt == PLAIN and body.endswith(line):
+        ended.append(line + "\n")
+        return body + "\n"
+    return body
 
 
 def _settle_plain(body: str, lines: Sequence[str]) -> str:
@@ -990,8 +1010,9 @@ def _md_later_heads(
 
 def _md_block_runs_to_end(body: str, label: str) -> bool:
     """App Connect's pattern for this block, found here, runs to the end of the body."""
-    at = body.find(f"### {label}\n")
-    return at >= 0 and body.find("\n### ", at + 1) < 0
+    heading = f"### {label}\n"
+    at = body.find(heading)
+    return at >= 0 and body.find("\n### ", at + len(heading)) < 0
 
 
 def _guards(
