@@ -28,7 +28,13 @@ from appconnect.connectors import js
 from appconnect.core.compose.dates import DEFAULT_LOG_DATE_FORMAT, format_start_time
 from appconnect.core.compose.failures import ComposeError
 
-__all__ = ["LOG_FORMATS", "compose_call_log", "format_duration", "is_composable"]
+__all__ = [
+    "LOG_FORMATS",
+    "compose_call_log",
+    "format_duration",
+    "is_composable",
+    "owned_sections",
+]
 
 PLAIN: Final = "text/plain"
 HTML: Final = "text/html"
@@ -121,11 +127,15 @@ class _Section:
         closing, end = self._close(body, end, later)
         return body[:start] + exact + closing + body[end:]
 
-    def find(self, body: str, exact: str, guards: Sequence[str] = ()) -> tuple[int, int] | None:
-        """Where the section written as `exact` would replace text: (start, end), or None.
+    def find(
+        self, body: str, exact: str | None, guards: Sequence[str] = ()
+    ) -> tuple[int, int] | None:
+        """Where the section written as `exact` would replace text: (start, end), or None
+        (`exact` None: where the section is, by App Connect's pattern).
 
-        An occurrence of the label inside one of `guards` (the note and the blocks this
-        compose writes, as written and as found) is text of that note or block: skipped.
+        An occurrence of the label inside one of `guards` (the note and the blocks, as this
+        compose writes them and as the body holds them) is text of that note or block:
+        skipped.
         """
         inside = _guarded_spans(body, guards, exact)
         head = self._head.search(body)
@@ -134,7 +144,7 @@ class _Section:
             if inside and any(a < start < b for a, b in inside):
                 head = self._head.search(body, head.end())
                 continue
-            if body.startswith(exact, start):
+            if exact is not None and body.startswith(exact, start):
                 tail = self._tail.match(body, start + len(exact))
                 if tail is not None:
                     return start, tail.end()
@@ -228,7 +238,9 @@ class _UserName:
         return body[: match.start()] + text + body[match.end() :]
 
 
-def _guarded_spans(body: str, guards: Sequence[str], own: str) -> list[tuple[int, int]]:
+def _guarded_spans(
+    body: str, guards: Sequence[str], own: str | None
+) -> list[tuple[int, int]]:
     """Where the guarded texts (other than the section's own) sit in the body."""
     spans = []
     for text in guards:
@@ -563,7 +575,9 @@ _MD_GLUED_FIELD = r"(?=\*\*(?:" + "|".join(map(re.escape, _MD_FIELDS)) + r")\*\*
 _MD_FIELD_LINE = re.compile(_MD_GLUED_FIELD)
 # A block heading glued onto the end of a line: App Connect finds that block there, so
 # the block above ends before it (App Connect's runs on, over it: issue 14).
-_MD_GLUED_BLOCK = r"(?=### (?:" + "|".join(map(re.escape, _BLOCK_STRIP)) + r")\n)"
+_MD_GLUED_BLOCK = (
+    r"(?=### (?:" + "|".join(map(re.escape, _BLOCK_STRIP)) + r")\n|## Agent notes\n)"
+)
 
 
 def _md_prepend_note(body: str, exact: str) -> str:
@@ -590,7 +604,8 @@ def _md_block(label: str) -> _Section:
     return _MarkdownBlock(
         re.escape(f"### {label}\n"),
         r"[\s\S]*?",
-        rf"(?:\n(?=\n*{_MD_STOP})|{_MD_GLUED_FIELD}|{_MD_GLUED_BLOCK}|\n*\Z)",
+        # Glued: onto a line of the block, not its first line's start (that is the value).
+        rf"(?:\n(?=\n*{_MD_STOP})|(?<!\n)(?:{_MD_GLUED_FIELD}|{_MD_GLUED_BLOCK})|\n*\Z)",
         prefix=f"### {label}\n",
         closing="\n",
         append=_as_line("\n\n"),  # glued, App Connect swallows it into the block above
@@ -1015,6 +1030,40 @@ def _md_block_runs_to_end(body: str, label: str) -> bool:
     return at >= 0 and body.find("\n### ", at + len(heading)) < 0
 
 
+def owned_sections(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(parameter, exact text) of the note and blocks composing `params` writes, the
+    parameter being ``legs`` for the Call journey: text a user or RingCentral wrote, which
+    the differential (tests/fidelity) checks App Connect keeps."""
+    fmt = params.get("logFormat", PLAIN)
+    user = params.get("user")
+    if not is_composable(fmt) or js.is_nullish(user):
+        return []
+    return [(key, exact) for key, _, exact in _owned(_SECTIONS[fmt], params, _Settings(user))]
+
+
+def _owned(
+    sections: Mapping[str, _Section | _UserName], params: Mapping[str, Any], settings: _Settings
+) -> list[tuple[str, _Section, str]]:
+    """(parameter, section, exact text) of the note and blocks this compose writes."""
+    wanted: list[tuple[str, str, Any]] = []
+    note = params.get("note")
+    if js.truthy(note) and settings.on("addCallLogNote", True):
+        wanted.append(("note", _NOTE, note))
+    for key, setting, label in _AI_SECTIONS:
+        value = params.get(key)
+        if label in _BLOCK_STRIP and js.truthy(value) and settings.on(setting, True):
+            wanted.append((key, label, value))
+    legs = js.get(params.get("callLog"), "legs")
+    if isinstance(legs, list | tuple) and legs and settings.on("addCallLogLegs", True):
+        wanted.append(("legs", "Call journey", _legs_journey(legs)))
+    owned = []
+    for key, label, value in wanted:
+        section = sections[label]
+        if isinstance(section, _Section):
+            owned.append((key, section, section.exact(js.to_string(value))))
+    return owned
+
+
 def _guards(
     sections: Mapping[str, _Section | _UserName],
     params: Mapping[str, Any],
@@ -1024,28 +1073,18 @@ def _guards(
     """The note and blocks as this compose writes them and as `body` holds them: text
     inside them that looks like a section label (a note holding `- Summary:` or
     `--- END`) belongs to them (issue 14)."""
-    wanted: list[tuple[str, Any]] = []
-    note = params.get("note")
-    if js.truthy(note) and settings.on("addCallLogNote", True):
-        wanted.append((_NOTE, note))
-    for key, setting, label in _AI_SECTIONS:
-        value = params.get(key)
-        if label in _BLOCK_STRIP and js.truthy(value) and settings.on(setting, True):
-            wanted.append((label, value))
-    legs = js.get(params.get("callLog"), "legs")
-    if isinstance(legs, list | tuple) and legs and settings.on("addCallLogLegs", True):
-        wanted.append(("Call journey", _legs_journey(legs)))
-    texts = []
-    for label, value in wanted:
+    owned = _owned(sections, params, settings)
+    texts = [exact for _, _, exact in owned]
+    # A label inside the old text of a block this compose replaces would be rewritten
+    # there and then deleted with the block; inside a note or block it leaves alone, it
+    # would overwrite what a user or RingCentral wrote (App Connect does both).
+    writes = {id(section) for _, section, _ in owned}
+    found_spans = [section.find(body, exact, texts) for _, section, exact in owned]
+    for label in (_NOTE, *_BLOCK_STRIP):
         section = sections[label]
-        if isinstance(section, _Section):
-            texts.append(section.exact(js.to_string(value)))
-    # The note and blocks as found in the body: a label inside the old text of a block
-    # this compose replaces would be rewritten there and then deleted with it (issue 14).
-    for label, value in wanted:
-        section = sections[label]
-        if isinstance(section, _Section):
-            found = section.find(body, section.exact(js.to_string(value)), texts)
-            if found is not None and found[1] - found[0] > 0:
-                texts.append(body[found[0] : found[1]])
+        if isinstance(section, _Section) and id(section) not in writes:
+            found_spans.append(section.find(body, None, texts))
+    for found in found_spans:
+        if found is not None and found[1] > found[0]:
+            texts.append(body[found[0] : found[1]])
     return tuple(texts)

@@ -10,10 +10,11 @@ sections and an unterminated last line, so they are not only bodies the composer
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from appconnect.core.compose.composer import compose_call_log
+from appconnect.core.compose.composer import compose_call_log, owned_sections
 
 FORMATS = ("text/plain", "text/html", "text/markdown")
 SETTINGS = (
@@ -68,6 +69,13 @@ HTML_FIELDS["Contact Number"] = "<li><b>Caller phone number</b>: {v}</li>"
 HTML_FIELDS["Date/Time"] = "<li><b>Date/time</b>: {v}</li>"
 BLOCKS = ("AI Note", "Transcript", "ACE transcript", "ACE summary", "ACE bulleted summary",
           "Call journey")  # fmt: skip
+# The parameter that rewrites each block (`legs`: callLog.legs).
+BLOCK_PARAMS = {
+    "AI Note": "aiNote", "Transcript": "transcript", "ACE transcript": "ringSenseTranscript",
+    "ACE summary": "ringSenseSummary", "ACE bulleted summary": "ringSenseBulletedSummary",
+    "Call journey": "legs",
+}  # fmt: skip
+OWNED_PARAMS = ("note", *BLOCK_PARAMS.values())
 FIELD_VALUES = {
     "Date/Time": "2024-01-15 10:30:00 AM", "Duration": "5 seconds", "Result": "Completed",
     "Call recording link": "https://media.example/rec/1", "Call score": "87",
@@ -170,6 +178,7 @@ def existing_body(rng: random.Random, fmt: str, keep: list[str]) -> str:
     parts = []
     if rng.random() < 0.5:
         parts.append(_note(fmt, _text(rng, rng.random() < 0.3), rng.random() < 0.3))
+        keep.append("note|" + _as_read(fmt, parts[-1].strip("\n")))
     fields = _fields(fmt)
     for label in rng.sample(sorted(fields), rng.randint(1, 6)):
         value = FIELD_VALUES.get(label, "Call-back" if label == "Result" else "x-1")
@@ -177,7 +186,8 @@ def existing_body(rng: random.Random, fmt: str, keep: list[str]) -> str:
         if label in FIELD_PARAMS:
             keep.append(FIELD_PARAMS[label] + "|" + fields[label].format(v=value).strip())
     for label in rng.sample(BLOCKS, rng.randint(0, 3)):
-        parts.append(_block(fmt, label, _text(rng)))
+        parts.append(_block(fmt, label, _text(rng, rng.random() < 0.2)))
+        keep.append(BLOCK_PARAMS[label] + "|" + _as_read(fmt, parts[-1].strip("\n")))
     if rng.random() < 0.3:
         line = rng.choice(USER_LINES)
         keep.append("|" + line)
@@ -188,6 +198,21 @@ def existing_body(rng: random.Random, fmt: str, keep: list[str]) -> str:
     rng.shuffle(parts) if rng.random() < 0.3 else None
     body = "".join(part + ("\n" if rng.random() < 0.15 else "") for part in parts)
     return body.rstrip("\n") if rng.random() < 0.2 else body
+
+
+# A plain note ends before the next `- X:` line, a plain block at its first `--- END`.
+_PLAIN_NOTE_END = re.compile(r"\n- [A-Z][a-zA-Z\s/]*:")
+
+
+def _as_read(fmt: str, fragment: str) -> str:
+    """The part of a note or block fragment that its format reads as that note or block."""
+    if fmt != "text/plain":
+        return fragment
+    if fragment.startswith("- Note:") or fragment.startswith("- Agent notes:"):
+        end = _PLAIN_NOTE_END.search(fragment)
+        return fragment if end is None else fragment[: end.start()]
+    end = fragment.find("--- END")
+    return fragment if end < 0 else fragment[: end + len("--- END")]
 
 
 KINDS = ("fresh", "foreign-body", "own-body", "date", "throws", "unknown-format", "labels-in-note")
@@ -235,12 +260,17 @@ def case(rng: random.Random) -> Case:
     keep: list[str] = []
     if kind in ("foreign-body", "labels-in-note", "date") and rng.random() < 0.8:
         params["existingBody"] = existing_body(rng, fmt, keep)
+        if params.get("logFormat", "text/plain") != fmt:  # another format's note and blocks
+            keep = [entry for entry in keep if entry.split("|")[0] not in OWNED_PARAMS]
     elif kind == "own-body":  # a body App Connect composed (fresh) for other parameters
         earlier = case(rng)
         while earlier.kind in ("throws", "unknown-format") or "existingBody" in earlier.params:
             earlier = case(rng)
-        body = compose_call_log({**earlier.params, "logFormat": fmt})
-        params["existingBody"] = body if rng.random() < 0.8 else (body or "").rstrip("\n")
+        body = compose_call_log({**earlier.params, "logFormat": fmt}) or ""
+        params["existingBody"] = body if rng.random() < 0.8 else body.rstrip("\n")
+        # Its note and blocks are text a user or RingCentral wrote.
+        written = owned_sections({**earlier.params, "logFormat": fmt})
+        keep += [f"{key}|{text}" for key, text in written if text in params["existingBody"]]
     return Case(kind, params, keep)
 
 
