@@ -31,7 +31,7 @@ from typing import Any
 
 from appconnect.core.compose.composer import compose_call_log, owned_sections
 from appconnect.core.compose.failures import ComposeError
-from tests.fidelity.generator import PLAIN_FIELDS, Case, cases
+from tests.fidelity.generator import OWNED_PARAMS, PLAIN_FIELDS, Case, cases
 from tests.node_core import ensure_installed
 from tests.timezones import server_timezone
 
@@ -73,10 +73,10 @@ def _ours(params: dict[str, Any]) -> tuple[str | None, str | None]:
 
 
 def _rewrites(case: Case, param: str) -> bool:
-    """The case's parameters hold `param` (``legs``: the call's legs), so a section of
-    the existing body with that parameter may legitimately be rewritten."""
-    if param == "legs":
-        return bool((case.params.get("callLog") or {}).get("legs"))
+    """This compose rewrites the existing body's section of `param` (``legs``: the call's
+    legs; a note or block only where its setting is on too)."""
+    if param in OWNED_PARAMS:  # a note or block: only when this compose writes it
+        return param in {key for key, _ in owned_sections(case.params)}
     return bool(param and case.params.get(param))
 
 
