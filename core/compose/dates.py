@@ -226,7 +226,7 @@ def _parse_iso(text: str) -> float | None:
 
 def _iso_instant(days: int | None, time_ms: int | None, zone_text: str | None) -> float | None:
     if days is None or time_ms is None:
-        return None
+        return float("nan")  # an overflow: moment's date is invalid, no further parser
     wall_ms = days * _MS_PER_DAY + time_ms
     if zone_text:
         return wall_ms - (_offset_from_string(zone_text) or 0) * 60_000

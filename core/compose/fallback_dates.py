@@ -8,7 +8,8 @@ RingCentral payload or a connector plausibly passes (docs/compatibility.md lists
   is an invalid date, as in moment);
 - JS ``Date#toString``/``toUTCString``: ``Mon Jan 15 2024 10:30:00 GMT+0000 (…)``;
 - month names: ``Jan 15, 2024``, ``January 15, 2024 10:30 PM``, ``15 January 2024 UTC``;
-- slashes: ``2024/01/15 10:30:00``, ``01/15/2024``, ``1/5/2024 9:05 AM``.
+- slashes: ``2024/01/15 10:30:00``, ``01/15/2024``, ``1/5/2024 9:05 AM``; dashes where
+  ISO 8601 wants two digits: ``2024-1-5``, ``2024-1-5 10:30``.
 
 A text with no zone is server-local time. Anything else is None (``Invalid date``).
 """
@@ -77,6 +78,7 @@ class _Parts:
         self.offset: int | None = None
         self.zone_word = False
         self.slash_or_dash = False
+        self.dashed = False  # numbers joined by `-` (`2024-1-5`)
 
 
 def _read(text: str) -> _Parts | None:
@@ -98,9 +100,12 @@ def _read(text: str) -> _Parts | None:
             parts.numbers.append(int(value))
         elif kind == "word" and not _word(parts, value.lower()):
             return None
-        elif kind == "sign":
-            if not parts.zone_word and parts.clock is None:
+        elif kind == "sign" and parts.clock is None and not parts.zone_word:
+            if value[0] != "-" or not value[1:].isdigit():
                 return None
+            parts.numbers.append(int(value[1:]))  # `2024-1-5`: a dash and a number
+            parts.slash_or_dash = parts.dashed = True
+        elif kind == "sign":
             parts.offset = _signed_offset(value)
         elif kind == "sep" and value in "/-" and parts.clock is None:
             parts.slash_or_dash = True
@@ -114,7 +119,7 @@ def _word(parts: _Parts, word: str) -> bool:
     elif word in _ZONES:
         parts.offset, parts.zone_word = _ZONES[word], True
     elif word == "t" and parts.clock is None:
-        pass  # the date/time separator of ISO-like text
+        return not parts.dashed  # V8 rejects ISO-like text its ISO parser refused
     elif len(word) >= 3 and word[:3] in _MONTHS:
         parts.month = _MONTHS.index(word[:3]) + 1
     elif parts.numbers or parts.month is not None:

@@ -51,6 +51,12 @@ FALLBACK_DATES = (
     "January 15, 2024", "January 15, 2024 10:30 PM", "2024/01/15 10:30:00", "2024/01/15",
     "01/15/2024", "01/15/2024 10:30:00", "1/5/2024 9:05 AM", "15 January 2024 10:30:00 UTC",
     "2024-01-15T10:30:00+0530", "2024-01-15T10:30:00 GMT", "not a date", "Monday", "",
+    # ISO forms a payload may carry (moment's ISO parser), and near-misses
+    "2024-01-15T10:30:00.123456Z", "20240115T103000Z", "2024-W03-1", "2024-015",
+    "2024-01-15T10:30", "2024-1-5", "2024-1-5 10:30", "1-5-2024", "2024-02-30", "1705314600000",
+    # more Date#toString / RFC 2822 / month-name forms, DST gap in the server zone
+    "Mon, 15 Jan 2024 10:30:00 UT", "Mon Jan 15 2024 10:30:00 GMT-0800 (Pacific Standard Time)",
+    "Jan 15 2024", "15 Jan 2024", "Monday, January 15, 2024 10:30 AM", "03/10/2024 02:30",
 )  # fmt: skip
 
 PLAIN_FIELDS = {
@@ -119,7 +125,12 @@ def _legs(rng: random.Random, broken: bool) -> list[dict[str, Any]]:
             leg["legType"] = "PstnToSip"
         legs.append(leg)
     if broken:
-        del legs[rng.randrange(len(legs))][rng.choice(("from", "to"))]
+        leg = legs[rng.randrange(len(legs))]
+        side = rng.choice(("from", "to"))
+        if rng.random() < 0.7:
+            del leg[side]
+        else:
+            leg[side] = None
     return legs
 
 
@@ -223,12 +234,16 @@ def case(rng: random.Random) -> Case:
     fmt = rng.choice(FORMATS)
     params: dict[str, Any] = {"logFormat": fmt}
     if kind == "unknown-format":
-        params["logFormat"] = rng.choice(("text/x-custom", "application/json"))
+        params["logFormat"] = rng.choice(
+            ("text/x-custom", "application/json", "", None, "TEXT/PLAIN", "text/html; q=1")
+        )
     elif rng.random() < 0.03:
         del params["logFormat"]
     throws = rng.choice(("user", "callLog", "legs")) if kind == "throws" else ""
     if throws != "user":
         params["user"] = _user(rng)
+    elif rng.random() < 0.5:
+        params["user"] = None
     if throws == "callLog":
         settings = params["user"]["userSettings"]
         settings[rng.choice(("addRingCentralUserName", "addRingCentralNumber"))] = {"value": True}
@@ -255,7 +270,9 @@ def case(rng: random.Random) -> Case:
         params["voicemailLink"] = "https://media.example/vm/2"
     if rng.random() < 0.2:
         params["contactInfo"] = {"phoneNumber": "+16505550199"}
-    if kind == "date" or rng.random() < 0.4:
+    if kind == "date" and rng.random() < 0.3 and "callLog" in params:  # callLog's own
+        params["callLog"]["startTime"] = rng.choice(FALLBACK_DATES)
+    elif kind == "date" or rng.random() < 0.4:
         params["startTime"] = rng.choice(FALLBACK_DATES if kind == "date" else DATES)
     keep: list[str] = []
     if kind in ("foreign-body", "labels-in-note", "date") and rng.random() < 0.8:
