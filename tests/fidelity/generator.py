@@ -287,7 +287,8 @@ def case(rng: random.Random) -> Case:
         params["existingBody"] = body if rng.random() < 0.8 else body.rstrip("\n")
         # Its note and blocks are text a user or RingCentral wrote.
         written = owned_sections({**earlier.params, "logFormat": fmt})
-        keep += [f"{key}|{text}" for key, text in written if text in params["existingBody"]]
+        texts = [(key, _as_read(fmt, text)) for key, text in written]
+        keep += [f"{key}|{text}" for key, text in texts if text in params["existingBody"]]
     return Case(kind, params, keep)
 
 
