@@ -16,7 +16,7 @@ from tests.fidelity.differential import GOOD, judge, run, summary
 from tests.fidelity.generator import KINDS, Case
 from tests.node_core import NodeUnavailable
 
-SEED, CASES = 14, 400
+SEED, CASES = 14, 1000
 
 
 def test_fixed_seed_differential_has_no_difference() -> None:
