@@ -86,6 +86,25 @@ def test_unterminated_duration_this_compose_writes_gets_a_line_break_when_follow
     assert stable(PLAIN, "- Duration: 59 seconds", duration=0) == "- Duration: 0 seconds"
 
 
+def test_glued_onto_a_call_score_whose_value_then_holds_a_lt_like_app_connect() -> None:
+    """App Connect's Call score value (`[^<\n]+` to the line end) cannot cross the `<` of
+    the glued Summary, so nothing is swallowed: it appends a new Call score and is stable."""
+    assert stable(PLAIN, "- Call score: 87", subject="<i>x</i>", ringSenseAIScore=92) == (
+        "- Call score: 87- Summary: <i>x</i>\n- Call score: 92\n"
+    )
+
+
+def test_moved_field_takes_its_blank_lines_kept_fields_stay() -> None:
+    """App Connect loses the Summary and Session Id the Transcript swallows (and drifts);
+    ours keeps them in place and moves the Call score with its blank line."""
+    fields = "**Summary**: x\n**Call score**: 87\n\n**Session Id**: s\n"
+    body = f"### Transcript\nold\n{fields}### AI Note\nA\n\n"
+    assert stable(MD, body, transcript="T", ringSenseAIScore=87, subject="S") == (
+        "### Transcript\nT\n**Summary**: S\n**Session Id**: s\n"
+        "### AI Note\nA\n\n**Call score**: 87\n"
+    )
+
+
 def test_new_line_after_an_unterminated_note() -> None:
     """App Connect glues the Result onto the note's last line; the note's lazy end then
     swallows it on the next compose (and re-appends it)."""

@@ -199,17 +199,19 @@ def _move_later_fields(body: str, rest: int, later: _Later) -> tuple[str, int] |
     where the body resumes; None when that stretch holds anything but field lines."""
     stop = body.find("\n### ", rest)
     region_end = len(body) if stop < 0 else stop + 1
-    kept, dropped = [], False
+    kept: list[str] = []
+    dropped = after_drop = False
     for line in body[rest:region_end].splitlines(keepends=True):
         if line == "\n":
-            kept.append(line)
+            if not after_drop:  # App Connect's field pattern takes its blank lines too
+                kept.append(line)
             continue
         if not _MD_FIELD_LINE.match(line):
             return None
-        if any(head.match(line) and not head.search(body, 0, rest) for head in later):
-            dropped = True
-            continue
-        kept.append(line)
+        after_drop = any(head.match(line) and not head.search(body, 0, rest) for head in later)
+        dropped = dropped or after_drop
+        if not after_drop:
+            kept.append(line)
     if not dropped:
         return None
     text = "".join(kept)
@@ -293,19 +295,28 @@ def _glued(closing: str) -> _Append:
     section there again), unless a rewrite of that line would swallow it (_swallows)."""
 
     def append(body: str, exact: str) -> str:
-        if body and not body.endswith("\n") and _swallows(body):
+        if body and not body.endswith("\n") and _swallows(body, exact):
             body += "\n"
         return body + exact + closing
 
     return append
 
 
-def _swallows(body: str) -> bool:
-    """The last line holds a field or note that swallows text glued onto it, or is part
+# Plain fields whose value (`[^<\n]+` up to the line end, App Connect's and ours) cannot
+# cross a `<`.
+_VALUE_STOPS_AT_LT = re.compile(r"- (?:Call score|ACE recording link):", re.I)
+
+
+def _swallows(body: str, glued: str) -> bool:
+    """The last line holds a field or note that swallows `glued` glued onto it, or is part
     of a plain note that runs to the end of the body (the note's lazy end)."""
     last = body.rfind("\n") + 1
-    if _SWALLOWING_FIELD.search(body, last):
-        return True
+    field = _SWALLOWING_FIELD.search(body, last)
+    if field is not None:
+        rest_of_line = body[field.end() :] + glued.partition("\n")[0]
+        # With a `<` there App Connect no longer finds that line at all: nothing swallowed.
+        if not (_VALUE_STOPS_AT_LT.match(field.group()) and "<" in rest_of_line):
+            return True
     notes = list(_PLAIN_NOTE_START.finditer(body))
     return bool(notes) and _PLAIN_NOTE_END.search(body, notes[-1].start()) is None
 
