@@ -25,6 +25,7 @@ from appconnect.connectors.contract import (
 )
 from appconnect.connectors.errors import CRMError
 from appconnect.core.checks.compare import compare_row, shape_problem
+from appconnect.core.checks.pending import explained, pending_problems
 from appconnect.core.checks.problems import (
     BODY_EDITED_BY_USER,
     BODY_OVERWRITTEN,
@@ -172,6 +173,8 @@ def reconcile(
 
     if listed is not None:
         problems.extend(_crm_side(pipeline, listed, mine, rows, scope))
+    pending = pending_problems(pipeline, scope.session_id)
+    problems = explained(problems, pending) + pending
     return ReconcileResult(
         reconciliation=Reconciliation(ok=not problems, checked=total, problems=problems),
         notes=notes,
