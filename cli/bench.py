@@ -189,6 +189,8 @@ def _show_chaos(terminal: Terminal, chaos: dict[str, Any]) -> None:
     repaired = ", ".join(f"{k} {v}" for k, v in chaos["repairActions"].items()) or "nothing"
     after = ", ".join(f"{k} {v}" for k, v in chaos["problemsAfterRepair"].items()) or "none"
     clean = "clean" if chaos["cleanAfterRepair"] else "NOT clean"
+    how = ", ".join(f"{k} {v}" for k, v in sorted(chaos["logsBy"].items()))
+    terminal.info(f"log steps: {how} (linked: an interrupted create's CRM log, found first)")
     terminal.info(
         f"check-interfaces before repair: {before}; repair: {repaired}; "
         f"after repair: {after} ({clean})"

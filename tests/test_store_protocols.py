@@ -59,6 +59,9 @@ def test_an_unknown_create_outcome_stays_claimed_and_the_next_log_links_it(
     (claim,) = json.loads(run("logs", "--json").stdout)
     assert (claim["sessionId"], claim["claim"]) == ("f1", "outcome unknown")
     assert codes(run) == (1, ["unlinked-crm-log", "outcome-unknown"])
+    scoped = run("check-interfaces", "--session-id", "f1", "--json")
+    problems = json.loads(scoped.stdout)["reconciliation"]["problems"]
+    assert "outcome-unknown" in [p["code"] for p in problems]
 
     # The CRM still cannot be asked: nothing is created, the claim stays.
     blocked = run("--fault", "listCallLogs=503", "log-call", "--session-id", "f1")

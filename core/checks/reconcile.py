@@ -118,7 +118,8 @@ def reconcile(
 ) -> ReconcileResult:
     limiter = limiter or RateLimiter(None)
     all_rows = list(pipeline.store.iter_call_logs(scope.session_id))
-    if scope.session_id is not None and not all_rows:
+    claimed = {claim["sessionId"] for claim in pipeline.store.claims()}
+    if scope.session_id is not None and not all_rows and scope.session_id not in claimed:
         raise UnknownSession(f"no call log for session {scope.session_id}", "callLogs")
     mine = [r for r in all_rows if r.platform == pipeline.platform]
     rows = [r for r in mine if scope.since is None or r.createdAt >= scope.since]

@@ -216,6 +216,8 @@ class _Worker:
                     step.kind == "log" and flow is not None and flow.logged
                 )
                 self.write(index, runner.session_id, step.kind, ok, result.message)
+                if step.kind == "log" and flow is not None and flow.logged:
+                    self.note_how(index, flow.successful, result.calls)
             self.harness.pipeline().calls.clear()
             finished = {"i": index, "done": True, "faults": self.faults.injected - self.injected}
             self.injected = self.faults.injected
@@ -242,6 +244,13 @@ class _Worker:
             except (CRMError, HarnessError) as exc:
                 ok, why = False, str(exc)
             self.write(-1, session, HELPER_KIND, ok, why)
+
+    def note_how(self, index: int, created_now: bool, calls: list[Any]) -> None:
+        """How a log step got its log: "created", "linked" (an earlier create's log, found
+        after an unknown outcome or a dead claimer) or "existing" (a re-run found its row)."""
+        made = any(call.interface == "createCallLog" and call.ok for call in calls)
+        how = "existing" if not created_now else ("created" if made else "linked")
+        os.write(self.journal, (json.dumps({"i": index, "how": how}) + "\n").encode())
 
     def write(self, index: int, session: str | None, kind: str, ok: bool, why: str) -> None:
         entry: dict[str, Any] = {"i": index, "s": session, "step": kind, "ok": ok}

@@ -74,6 +74,7 @@ def verify(
         repaired = harness.repair()
         after = harness.check(CheckOptions())
     counts.update(
+        logsBy=dict(Counter(str(entry["how"]) for entry in journalled if "how" in entry)),
         faultsInjected=faults,
         unacknowledgedSteps=unacknowledged,
         problemsBeforeRepair=dict(Counter(p.code for p in before.reconciliation.problems)),
