@@ -187,6 +187,28 @@ def test_a_kill_between_the_crm_update_and_the_store_is_repaired(run: Run, home:
     assert codes(run) == (0, [])
 
 
+def test_a_store_write_failing_after_the_crm_update_leaves_it_half_done(
+    run: Run, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from appconnect.core.errors import StoreBusy
+    from appconnect.core.store import intents
+
+    assert run("log-call").exit_code == 0
+
+    def locked(*args: object) -> None:
+        raise StoreBusy("the store is locked by another process (waited 0.2 s); try again", "x")
+
+    real = intents.complete
+    monkeypatch.setattr(intents, "complete", locked)
+    failed = run("edit-log", SESSION, "--note", "in the CRM only")
+    monkeypatch.setattr(intents, "complete", real)  # (undo() would drop the home too)
+    assert failed.exit_code == 1 and failed.stderr.startswith("Error: the store is locked")
+    assert "- Note: in the CRM only" in activities(home)[0]["body"]
+    assert codes(run) == (1, ["update-incomplete"])
+    assert run("repair").exit_code == 0
+    assert codes(run) == (0, [])
+
+
 # --- item 3: concurrent updates of one session --------------------------------------------
 
 _SLOW_READ = (

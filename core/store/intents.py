@@ -100,6 +100,9 @@ def mark_sent(store: Store, lock: UpdateLock, log_format: str, body: str) -> Non
             (SENT, log_format, body, lock.platform, lock.thirdPartyLogId, lock.token),
         )
     lock.sent = True
+    # Until the CRM answers, the write may have happened: anything that ends the update
+    # now (an exception, a store write that fails after the CRM's) leaves it half-done.
+    lock.outcome_unknown = True
 
 
 def complete(store: Store, lock: UpdateLock, composed: ComposedBody | None) -> None:
