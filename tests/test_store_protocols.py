@@ -10,6 +10,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -255,3 +256,29 @@ def test_concurrent_updates_from_separate_processes_all_land(run: Run, home: Pat
     ):
         assert acknowledged in body, body
     assert codes(run) == (0, [])
+
+
+def test_an_update_waits_boundedly_for_a_live_holder_and_takes_over_a_dead_one(
+    run: Run, home: Path
+) -> None:
+    from appconnect.core.errors import StoreBusy
+    from appconnect.core.store import intents
+
+    assert run("log-call").exit_code == 0
+    store = db.Store.open(home / "appconnect.db")
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        intents.acquire(store, "fixture", "act-1", SESSION, "updateCallLog")
+        store.connection.execute("UPDATE updateIntents SET pid = ?", (holder.pid,))
+        started = time.monotonic()
+        with pytest.raises(StoreBusy, match=f"session {SESSION} is being updated by another"):
+            intents.acquire(store, "fixture", "act-1", SESSION, "updateCallLog", wait=0.3)
+        assert 0.3 <= time.monotonic() - started < 5
+    finally:
+        holder.kill()
+        holder.wait()
+    # Its process is gone: the next update takes the row over.
+    lock = intents.acquire(store, "fixture", "act-1", SESSION, "updateCallLog", wait=0.3)
+    intents.release(store, lock)
+    assert store.connection.execute("SELECT COUNT(*) FROM updateIntents").fetchone()[0] == 0
+    store.close()
