@@ -7,6 +7,10 @@ CRM log for the session, no row), adopts the CRM log into callLogs; a claim with
 behind it is simply cleared. Anything ambiguous (several CRM logs for one session) is
 reported, never guessed.
 
+A claim whose create's outcome is unknown (store.claims) is settled the same way: adopted when
+the CRM holds the session's log, cleared when it holds none. Half-done updates (store.intents)
+are settled by repair_updates.
+
 The guarantee, with repair: every CRM log the harness created ends up linked by exactly one
 row, or reported; a session is never logged twice by the harness itself (the claim).
 """
