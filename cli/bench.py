@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -64,6 +64,23 @@ def bench(
             "this home, removed afterwards) instead of memory.",
         ),
     ] = False,
+    kill_rate: Annotated[
+        float,
+        typer.Option(
+            "--kill-rate",
+            min=0,
+            max=1,
+            help="Kill -9 run: SIGKILL worker processes at random moments, about this many per "
+            "lifecycle, and restart them; ends with the invariants checked on disk, `repair` and "
+            "check-interfaces (a fresh real home; implies --home-persistent).",
+        ),
+    ] = 0.0,
+    keep: Annotated[
+        bool,
+        typer.Option(
+            "--keep", help="Keep the run's home (--kill-rate, --home-persistent) to inspect it."
+        ),
+    ] = False,
     yes: Annotated[
         bool, typer.Option("--yes", help="Do not ask before loading a real CRM.")
     ] = False,
@@ -109,6 +126,8 @@ def bench(
             fault_rate=faults,
             progress=advance,
             persistent=home_persistent,
+            kill_rate=kill_rate,
+            keep=keep,
         )
     if as_json:
         terminal.json(report.as_dict())
@@ -122,6 +141,8 @@ def _show(terminal: Terminal, report: BenchReport, *, growth: bool, faults: floa
     data = report.as_dict()
     columns = ("name", "count", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors")
     for title, group in (("steps", data["steps"]), ("interfaces", data["interfaces"])):
+        if not group:
+            continue  # a kill run times nothing: its workers die mid-step
         terminal.table(
             title,
             columns,
@@ -146,7 +167,31 @@ def _show(terminal: Terminal, report: BenchReport, *, growth: bool, faults: floa
     )
     if report.first_error:
         terminal.warning(f"first error: {report.first_error}")
+    if report.chaos is not None:
+        _show_chaos(terminal, report.chaos)
+    if report.kept_home:
+        terminal.info(f"kept: {report.kept_home}")
     summary = f"errors {report.errors}, duplicates {report.duplicates}, lost {report.lost}"
     if faults:
         summary = f"{report.faults_injected} faults injected; {summary}"
     (terminal.success if report.ok else terminal.failure)(summary)
+
+
+def _show_chaos(terminal: Terminal, chaos: dict[str, Any]) -> None:
+    terminal.info(
+        f"kill -9: {chaos['kills']} kills, {chaos['restarts']} restarts; acknowledged "
+        f"{chaos['acknowledgedCreates']} creates and {chaos['acknowledgedUpdates']} updates; "
+        f"lost {chaos['lostCreates']} creates and {chaos['lostUpdates']} updates; "
+        f"duplicates {chaos['duplicates']}; {chaos['unacknowledgedSteps']} steps failed "
+        "under faults (never acknowledged)"
+    )
+    before = ", ".join(f"{k} {v}" for k, v in chaos["problemsBeforeRepair"].items()) or "none"
+    repaired = ", ".join(f"{k} {v}" for k, v in chaos["repairActions"].items()) or "nothing"
+    after = ", ".join(f"{k} {v}" for k, v in chaos["problemsAfterRepair"].items()) or "none"
+    clean = "clean" if chaos["cleanAfterRepair"] else "NOT clean"
+    how = ", ".join(f"{k} {v}" for k, v in sorted(chaos["logsBy"].items()))
+    terminal.info(f"log steps: {how} (linked: an interrupted create's CRM log, found first)")
+    terminal.info(
+        f"check-interfaces before repair: {before}; repair: {repaired}; "
+        f"after repair: {after} ({clean})"
+    )

@@ -22,7 +22,8 @@ def repair(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
 ) -> None:
     """Adopt CRM logs that no callLogs row points to (a create that crashed before its row
-    was written) and clear abandoned session claims; report anything ambiguous.
+    was written, or whose outcome was unknown), clear abandoned session claims, and settle
+    half-done updates (re-read the CRM log, record what it holds); report anything ambiguous.
 
     Exits 0 when nothing is left to resolve by hand, 1 when something was reported.
     """

@@ -43,6 +43,13 @@ class StoreError(HarnessError):
     """The SQLite store could not be opened or migrated."""
 
 
+class StoreBusy(StoreError):
+    """Another process held the store's write lock past the busy timeout. Exit 1, not 2: the
+    input was fine and the same command succeeds once the other process lets go."""
+
+    exit_code = 1
+
+
 class ConnectError(HarnessError):
     """The CRM user could not be connected (bad credential, CRM unreachable)."""
 

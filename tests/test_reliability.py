@@ -15,6 +15,7 @@ import pytest
 from typer.testing import Result
 
 from appconnect.connectors.contract import User
+from appconnect.core.errors import StoreBusy
 from appconnect.core.home import STALE_TEMP_SECONDS, remove_stale_temp_files
 from appconnect.core.store.db import Store
 
@@ -37,7 +38,7 @@ def test_concurrent_first_logins_of_one_user_do_not_collide(tmp_path: Path) -> N
         try:
             other.upsert_user(user)
             outcomes.append("other wrote between my read and my write")
-        except sqlite3.OperationalError:
+        except StoreBusy:  # the store's one-line error for "database is locked"
             outcomes.append("other waited for my transaction")
         return found
 

@@ -47,7 +47,7 @@ def test_schema_has_app_connect_columns_and_key(store: Store, tmp_path: Path) ->
         "userSettings",
         "timezoneOffset",
     } <= user_columns
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
 
 
 def test_store_file_is_user_only(store: Store, tmp_path: Path) -> None:

@@ -19,6 +19,12 @@ DUPLICATE_ROWS = "duplicate-rows"
 DUPLICATE_CRM_LOGS = "duplicate-crm-logs"
 UNLINKED_CRM_LOG = "unlinked-crm-log"
 BODY_OVERWRITTEN = "body-overwritten"
+#: A create got no answer and the CRM could not be asked (or its process died): the session
+#: stays claimed until a later log or `repair` finds out whether the CRM holds its log.
+OUTCOME_UNKNOWN = "outcome-unknown"
+#: An update reached (or may have reached) the CRM and its process ended before the store
+#: recorded it; `repair` re-reads the CRM log and records it.
+UPDATE_INCOMPLETE = "update-incomplete"
 #: Against a server: its GET /callLog does not match a row of its own callLogs.
 NOT_FOUND_BY_SERVER = "not-found-by-server"
 # Note codes: reported, never a failure.

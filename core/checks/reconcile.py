@@ -25,6 +25,7 @@ from appconnect.connectors.contract import (
 )
 from appconnect.connectors.errors import CRMError
 from appconnect.core.checks.compare import compare_row, shape_problem
+from appconnect.core.checks.pending import explained, pending_problems
 from appconnect.core.checks.problems import (
     BODY_EDITED_BY_USER,
     BODY_OVERWRITTEN,
@@ -117,7 +118,8 @@ def reconcile(
 ) -> ReconcileResult:
     limiter = limiter or RateLimiter(None)
     all_rows = list(pipeline.store.iter_call_logs(scope.session_id))
-    if scope.session_id is not None and not all_rows:
+    claimed = {claim["sessionId"] for claim in pipeline.store.claims()}
+    if scope.session_id is not None and not all_rows and scope.session_id not in claimed:
         raise UnknownSession(f"no call log for session {scope.session_id}", "callLogs")
     mine = [r for r in all_rows if r.platform == pipeline.platform]
     rows = [r for r in mine if scope.since is None or r.createdAt >= scope.since]
@@ -172,6 +174,8 @@ def reconcile(
 
     if listed is not None:
         problems.extend(_crm_side(pipeline, listed, mine, rows, scope))
+    pending = pending_problems(pipeline, scope.session_id)
+    problems = explained(problems, pending) + pending
     return ReconcileResult(
         reconciliation=Reconciliation(ok=not problems, checked=total, problems=problems),
         notes=notes,

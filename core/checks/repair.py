@@ -7,24 +7,37 @@ CRM log for the session, no row), adopts the CRM log into callLogs; a claim with
 behind it is simply cleared. Anything ambiguous (several CRM logs for one session) is
 reported, never guessed.
 
+A claim whose create's outcome is unknown (store.claims) is settled the same way: adopted when
+the CRM holds the session's log, cleared when it holds none. Half-done updates (store.intents)
+are settled by repair_updates.
+
 The guarantee, with repair: every CRM log the harness created ends up linked by exactly one
 row, or reported; a session is never logged twice by the harness itself (the claim).
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from appconnect.connectors.contract import CallLogRecord, CRMCallLog, ListCallLogsRequest
+from appconnect.core.checks.repair_updates import settle_updates
 from appconnect.core.errors import ConfigError
 from appconnect.core.flows.auth import auth_header
 from appconnect.core.flows.pipeline import Pipeline
+from appconnect.core.store.claims import UNKNOWN, pid_alive
 
-Kind = Literal["adopted", "claim-cleared", "claim-kept", "reported"]
+Kind = Literal[
+    "adopted",
+    "claim-cleared",
+    "claim-kept",
+    "reported",
+    "update-cleared",
+    "update-recorded",
+    "update-dropped",
+]
 STALE_CLAIM_SECONDS = 600.0
 
 
@@ -84,6 +97,8 @@ def repair(
         if unlinked and session_id not in live:
             claim = claims.get(session_id)
             actions.append(_adopt_unlinked(pipeline, session_logs, unlinked, claim, dry_run))
+    for kind, session_id, log_id, message in settle_updates(pipeline, dry_run):
+        actions.append(RepairAction(kind, session_id, log_id, message))  # type: ignore[arg-type]
     return RepairReport(dry_run, actions)
 
 
@@ -112,6 +127,7 @@ def _settle_claims(
                 session_id,
                 extension_number=claim["extensionNumber"],
                 hashed_extension_id=claim["hashedExtensionId"],
+                force=True,
             )
         actions.append(RepairAction("claim-cleared", session_id, "", "no CRM log was created"))
     return live
@@ -141,16 +157,11 @@ def _adopt_unlinked(
 
 
 def _claim_is_live(claim: dict[str, Any], now: float, stale_after: float) -> bool:
-    """A claim younger than `stale_after` whose process still runs may finish by itself."""
-    if now - float(claim["claimedAt"]) >= stale_after:
+    """A claim younger than `stale_after` whose process still runs may finish by itself; one
+    whose outcome is unknown has no process (store.claims)."""
+    if claim.get("outcome") == UNKNOWN or now - float(claim["claimedAt"]) >= stale_after:
         return False
-    try:
-        os.kill(int(claim["pid"]), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid_alive(int(claim["pid"]))
 
 
 def _adopt(pipeline: Pipeline, log: CRMCallLog, claim: dict[str, Any] | None, user_id: str) -> None:

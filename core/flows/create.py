@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from appconnect.connectors.contract import (
@@ -18,6 +20,7 @@ from appconnect.connectors.contract import (
 from appconnect.connectors.errors import CRMError
 from appconnect.core.compose.composer import compose_call_log, is_composable
 from appconnect.core.compose.failures import ComposeError, failed_log
+from appconnect.core.errors import StoreError
 from appconnect.core.extension.parties import other_party_number
 from appconnect.core.flows.compose_inputs import create_params
 from appconnect.core.flows.errormap import api_error_message, warning
@@ -31,16 +34,14 @@ from appconnect.core.flows.pipeline import (
     revoked_session_answers,
 )
 from appconnect.core.flows.plugins import run_async_plugins, run_sync_plugins
+from appconnect.core.store.claims import CREATING, UNKNOWN
 from appconnect.core.store.db import ComposedBody
 
 
 @revoked_session_answers
 def create_call_log(pipeline: Pipeline, body: Mapping[str, Any], identity: Identity) -> FlowResult:
     session_id = str(body["logInfo"]["sessionId"])
-    key = {
-        "extension_number": identity.extension_number,
-        "hashed_extension_id": identity.hashed_extension_id,
-    }
+    key = _key(identity)
     state, existing = pipeline.store.begin_create(session_id, **key)
     if state == "existing":
         return failure(warning(f"{EXISTING_LOG} {session_id}", 3000), record=existing)
@@ -48,15 +49,23 @@ def create_call_log(pipeline: Pipeline, body: Mapping[str, Any], identity: Ident
         # Ours: App Connect has no claim, so concurrent logs of one session both create.
         return failure(warning(f"Session {session_id} is being logged by another process", 3000))
     try:
-        return _create_claimed(pipeline, body, identity, session_id)
+        return _create_claimed(pipeline, body, identity, session_id, state == "unresolved")
     finally:
-        # A row replaced the claim on success; on any failure the claim goes, so a later
-        # attempt can log the session. (A killed process leaves it: `appconnect repair`.)
-        pipeline.store.release_claim(session_id, **key)
+        # A row replaced the claim on success; a failed create's claim goes, so a later
+        # attempt can log the session; one whose outcome is unknown stays (store.claims).
+        pipeline.store.release_claim(
+            session_id,
+            extension_number=identity.extension_number,
+            hashed_extension_id=identity.hashed_extension_id,
+        )
 
 
 def _create_claimed(
-    pipeline: Pipeline, body: Mapping[str, Any], identity: Identity, session_id: str
+    pipeline: Pipeline,
+    body: Mapping[str, Any],
+    identity: Identity,
+    session_id: str,
+    unresolved: bool,
 ) -> FlowResult:
     user = connected_user(pipeline)
     if user is None:
@@ -100,14 +109,72 @@ def _create_claimed(
         hashed_account_id=identity.hashed_account_id,
         is_from_sscl=is_from_sscl,
     )
-    try:
-        result = _create_with_retries(pipeline, request, session_id)
-    except CRMError as exc:
-        return failure(api_error_message("createCallLog", pipeline.platform, exc.status))
+    if unresolved:
+        # An earlier create of this session got no answer (or its process died): the CRM
+        # may hold its log. Find it and link it, or prove there is none, before creating.
+        found = _resolve_earlier_create(pipeline, request, identity, session_id)
+        if isinstance(found, FlowResult):
+            return found
+        if found is not None:
+            # Not our composition: the body in the CRM is the earlier attempt's.
+            return _link(pipeline, body, identity, user, contact, found, log_format, "", data)
+    result = _create(pipeline, request, identity, session_id)
+    if isinstance(result, FlowResult):
+        return result
     if not result.logId:
         # No log id means the connector failed: no row, whatever message it gave.
         return failure(result.returnMessage or warning("Error creating call log", 5000))
     return _link(pipeline, body, identity, user, contact, result, log_format, composed, data)
+
+
+def _create(
+    pipeline: Pipeline, request: CreateCallLogRequest, identity: Identity, session_id: str
+) -> CreateCallLogResult | FlowResult:
+    looked = _Looked()
+    try:
+        return _create_with_retries(pipeline, request, session_id, looked)
+    except CRMError as exc:
+        if exc.outcome_unknown and looked.failed:
+            # The CRM may have the log and could not be asked: keep the session claimed as
+            # "unknown" so no later attempt creates blindly (`logs`, check-interfaces, repair).
+            pipeline.store.mark_claim(UNKNOWN, session_id, **_key(identity))
+        return failure(api_error_message("createCallLog", pipeline.platform, exc.status))
+
+
+@dataclass
+class _Looked:
+    """Did the last look for this session's CRM log (after an unknown outcome) fail?"""
+
+    failed: bool = False
+
+
+def _key(identity: Identity) -> dict[str, str]:
+    return {
+        "extension_number": identity.extension_number,
+        "hashed_extension_id": identity.hashed_extension_id,
+    }
+
+
+def _resolve_earlier_create(
+    pipeline: Pipeline, request: CreateCallLogRequest, identity: Identity, session_id: str
+) -> CreateCallLogResult | FlowResult | None:
+    """The CRM log an earlier create made, None when the CRM proves there is none (this
+    process may create), or the failure that leaves the outcome unknown."""
+    checked, found = _find_crm_log(pipeline, request, session_id)
+    if found is not None:
+        return CreateCallLogResult(
+            logId=found, returnMessage=ReturnMessage(message="Call logged", ttl=2000)
+        )
+    if not checked:
+        return failure(
+            warning(
+                f"An earlier log of session {session_id} has an unknown outcome and the CRM "
+                "cannot be asked now; try again later or run `appconnect repair`",
+                5000,
+            )
+        )
+    pipeline.store.mark_claim(CREATING, session_id, **_key(identity))
+    return None
 
 
 def _contact(body: Mapping[str, Any]) -> ContactRef | None:
@@ -155,9 +222,12 @@ def _link(
     )
     try:
         record = pipeline.store.insert_call_log(record, composed_body)
-    except sqlite3.Error:
-        # App Connect's answer too. The CRM log now has no row: `appconnect repair` adopts it
-        # and check-interfaces reports it as unlinked until then.
+    except (sqlite3.Error, StoreError):
+        # App Connect's answer too. The CRM log now has no row: the claim says so ("unknown":
+        # the next log of the session finds and links it), `appconnect repair` adopts it,
+        # and check-interfaces reports it until then.
+        with contextlib.suppress(sqlite3.Error, StoreError):
+            pipeline.store.mark_claim(UNKNOWN, session_id, **_key(identity))
         return failure(warning("Database operation failed", 5000), log_id=result.logId)
     return FlowResult(
         successful=True,
@@ -170,7 +240,7 @@ def _link(
 
 
 def _create_with_retries(
-    pipeline: Pipeline, request: CreateCallLogRequest, session_id: str
+    pipeline: Pipeline, request: CreateCallLogRequest, session_id: str, looked: _Looked
 ) -> CreateCallLogResult:
     """createCallLog with bounded retries that never make a second CRM log: when a try's
     outcome is unknown, the CRM is asked for this session's log first (the connector's
@@ -178,6 +248,7 @@ def _create_with_retries(
 
     def look_first() -> tuple[bool, CreateCallLogResult | None]:
         checked, found = _find_crm_log(pipeline, request, session_id)
+        looked.failed = not checked
         if found is None:
             return checked, None
         adopted = CreateCallLogResult(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from appconnect.connectors.contract import DispositionRequest
+from appconnect.connectors.contract import CallLogRecord, DispositionRequest, User
 from appconnect.connectors.errors import CRMError
 from appconnect.core.flows.errormap import api_error_message, warning
 from appconnect.core.flows.identity import Identity
@@ -16,6 +16,7 @@ from appconnect.core.flows.pipeline import (
     failure,
     revoked_session_answers,
 )
+from appconnect.core.store import intents
 
 
 @revoked_session_answers
@@ -32,6 +33,28 @@ def upsert_call_disposition(
     upsert = pipeline.connector.upsert_call_disposition
     if upsert is None:
         return failure(warning("Not supported", 2000), record=row)
+    # Serialised with the log's other updates (store.intents); no body to journal.
+    lock = intents.acquire(
+        pipeline.store,
+        pipeline.platform,
+        row.thirdPartyLogId,
+        row.sessionId,
+        "upsertCallDisposition",
+    )
+    try:
+        return _upsert_locked(pipeline, body, row, user, upsert, lock)
+    finally:
+        intents.release(pipeline.store, lock)
+
+
+def _upsert_locked(
+    pipeline: Pipeline,
+    body: Mapping[str, Any],
+    row: CallLogRecord,
+    user: User,
+    upsert: Any,
+    lock: intents.UpdateLock,
+) -> FlowResult:
     user, header = pipeline.authorize(user)
     request = DispositionRequest(
         user=user,
@@ -39,12 +62,15 @@ def upsert_call_disposition(
         auth_header=header,
         dispositions=body.get("dispositions") or {},
     )
+    intents.mark_sent(pipeline.store, lock, "", "")
     try:
         result = pipeline.call_retrying("upsertCallDisposition", upsert, request)
     except CRMError as exc:
+        lock.outcome_unknown = exc.outcome_unknown
         return failure(
             api_error_message("upsertCallDisposition", pipeline.platform, exc.status), record=row
         )
+    intents.complete(pipeline.store, lock, None)
     return FlowResult(
         successful=bool(result.logId),
         return_message=result.returnMessage,

@@ -27,6 +27,7 @@ from appconnect.core.flows.pipeline import (
 )
 from appconnect.core.flows.plugins import run_async_plugins, run_sync_plugins
 from appconnect.core.flows.requests import get_call_log_request
+from appconnect.core.store import intents
 from appconnect.core.store.db import ComposedBody
 
 
@@ -46,6 +47,25 @@ def update_call_log(pipeline: Pipeline, body: Mapping[str, Any], identity: Ident
     if user is None:
         return failure(warning("User not found", 5000))
 
+    # Updates of one log are serialised from here to the store write (store.intents): a
+    # locked store fails here, before any CRM call.
+    lock = intents.acquire(
+        pipeline.store, pipeline.platform, row.thirdPartyLogId, row.sessionId, "updateCallLog"
+    )
+    try:
+        return _update_locked(pipeline, body, identity, row, user, lock)
+    finally:
+        intents.release(pipeline.store, lock)
+
+
+def _update_locked(
+    pipeline: Pipeline,
+    body: Mapping[str, Any],
+    identity: Identity,
+    row: CallLogRecord,
+    user: User,
+    lock: intents.UpdateLock,
+) -> FlowResult:
     user, header = pipeline.authorize(user)
     data = run_sync_plugins(pipeline.plugins, dict(body))
 
@@ -74,19 +94,21 @@ def update_call_log(pipeline: Pipeline, body: Mapping[str, Any], identity: Ident
         hashed_account_id=identity.hashed_account_id,
         is_from_sscl=bool(data.get("isFromSSCL")),
     )
+    intents.mark_sent(pipeline.store, lock, log_format, composed)
     try:
         # An update sends the whole recomposed body: repeating it is harmless.
         result = pipeline.call_retrying(
             "updateCallLog", pipeline.connector.update_call_log, request
         )
     except CRMError as exc:
+        lock.outcome_unknown = exc.outcome_unknown
         return failure(api_error_message("updateCallLog", pipeline.platform, exc.status))
-    if composed:
-        pipeline.store.record_composed(
-            ComposedBody(
-                pipeline.platform, row.thirdPartyLogId, row.sessionId, log_format, composed
-            )
-        )
+    recorded = (
+        ComposedBody(pipeline.platform, row.thirdPartyLogId, row.sessionId, log_format, composed)
+        if composed
+        else None
+    )
+    intents.complete(pipeline.store, lock, recorded)
     return FlowResult(
         successful=True,
         return_message=result.returnMessage,

@@ -93,6 +93,8 @@ def run_bench(
     fault_rate: float = 0.0,
     progress: Callable[[int, int], None] | None = None,
     persistent: bool = False,
+    kill_rate: float = 0.0,
+    keep: bool = False,
 ) -> BenchReport:
     """Run the lifecycles and reconcile. With `fault_rate`, that share of CRM requests fail
     (a chaos run): calls are then tried up to 8 times without waiting, because the run
@@ -112,6 +114,12 @@ def run_bench(
         return served
     if persistent and transport != "inprocess":
         raise BadInput("--home-persistent runs with --transport inprocess", "bench")
+    if kill_rate:
+        if transport != "inprocess" or scenario is not DEFAULT_LIFECYCLE:
+            raise BadInput("--kill-rate runs the default lifecycle, inprocess", "bench")
+        persistent = False  # the kill run makes its own fresh home
+    if keep and not (persistent or kill_rate):
+        raise BadInput("--keep keeps the home of --home-persistent or --kill-rate", "bench")
     if persistent:  # a fresh home inside the given one, so the user's own data is untouched
         home.mkdir(parents=True, exist_ok=True)
         home = Path(tempfile.mkdtemp(prefix="bench-persistent-", dir=home))
@@ -128,8 +136,15 @@ def run_bench(
         config = config.model_copy(
             update={"crm": config.crm.model_copy(update={"url": None, "api_key": None})}
         )
+    if kill_rate:  # supervised workers on a real home, killed at random (bench_chaos.py)
+        from appconnect.core.runs.bench_chaos import chaos_report
+
+        return chaos_report(
+            config, scenario, home=home, lifecycles=lifecycles, concurrency=concurrency,
+            fault_rate=fault_rate, kill_rate=kill_rate, keep=keep, progress=progress,
+        )  # fmt: skip
     if persistent:
-        _create_home(home, config)
+        create_home(home, config)
     shares = [lifecycles // concurrency + (1 if i < lifecycles % concurrency else 0)
               for i in range(concurrency)]  # fmt: skip
     per_worker_rate = rate_per_s / concurrency if rate_per_s else None
@@ -151,14 +166,15 @@ def run_bench(
     finally:
         if server:
             server.stop()
-        if persistent:
+        if persistent and not keep:
             shutil.rmtree(home, ignore_errors=True)
     report = _report(transport, lifecycles, concurrency, elapsed, results, crm, scenario)
     report.persistent = persistent
+    report.kept_home = str(home) if persistent and keep else None
     return report
 
 
-def _create_home(home: Path, config: HarnessConfig) -> None:
+def create_home(home: Path, config: HarnessConfig) -> None:
     """Create the home and log its user in once, before the workers start, as a user's home
     is when it has been used: the store's first-run schema migration and user insert are not
     safe against a second process doing the same at once (issue 15, item 4)."""

@@ -77,10 +77,18 @@ class BenchReport:
     persistent: bool = False
     #: step -> (p50 ms of its first 10%, p50 ms of its last 10%), per worker, pooled.
     growth: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: A kill run's supervisor counts and on-disk verdict (bench_chaos.chaos_report).
+    chaos: dict[str, Any] | None = None
+    #: The run's home, when `--keep` kept it for inspection.
+    kept_home: str | None = None
 
     @property
     def ok(self) -> bool:
-        """The verdict: no step failed, no session got two CRM logs, no update was lost."""
+        """The verdict: no step failed, no session got two CRM logs, no update was lost; for
+        a kill run, nothing acknowledged lost or duplicated and a clean check after repair
+        (a step that failed under faults was never acknowledged: not a failure there)."""
+        if self.chaos is not None:
+            return not (self.duplicates or self.lost) and bool(self.chaos["cleanAfterRepair"])
         return not (self.errors or self.duplicates or self.lost)
 
     def as_dict(self) -> dict[str, Any]:
@@ -108,4 +116,6 @@ class BenchReport:
                 name: {"first10_p50_ms": first, "last10_p50_ms": last}
                 for name, (first, last) in self.growth.items()
             },
+            **({"chaos": self.chaos} if self.chaos is not None else {}),
+            **({"keptHome": self.kept_home} if self.kept_home else {}),
         }

@@ -17,11 +17,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from appconnect.connectors.contract import CallLogRecord, User
-from appconnect.core.errors import StoreError
+from appconnect.core.errors import StoreBusy, StoreError
 from appconnect.core.home import prepare_home
+from appconnect.core.store import claims
 from appconnect.core.store.crypto import ENCRYPTED_COLUMNS, TokenCipher
 from appconnect.core.store.queries import call_log_from_row, identity_filter
 from appconnect.core.store.schema import (
@@ -33,6 +34,8 @@ from appconnect.core.store.schema import (
 )
 
 NOTE_CACHE_TTL_SECONDS = 3600
+#: How long a write waits for another process's write lock before giving up.
+BUSY_TIMEOUT_SECONDS = 30.0
 
 
 def now_timestamp() -> str:
@@ -77,9 +80,11 @@ class Store:
                 os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
             # check_same_thread off: `appconnect serve` answers from its server thread, one
             # request at a time (CoreServer holds a lock); nothing else shares a Store.
-            conn = sqlite3.connect(where, isolation_level=None, timeout=30, check_same_thread=False)
+            conn = sqlite3.connect(
+                where, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False
+            )
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
             if path is not None:
                 # WAL: readers never block the writer, and a commit is one append to the log;
                 # NORMAL syncs at checkpoints, durable against a killed process (not a power cut).
@@ -132,6 +137,12 @@ class Store:
                 raise StoreError(
                     "the store is read-only (a read-only disk or mount?); set --home or "
                     "APPCONNECT_HOME",
+                    self.where,
+                ) from None
+            if "locked" in str(exc) or "busy" in str(exc):
+                waited = int(self._conn.execute("PRAGMA busy_timeout").fetchone()[0]) / 1000
+                raise StoreBusy(
+                    f"the store is locked by another process (waited {waited:g} s); try again",
                     self.where,
                 ) from None
             raise
@@ -233,45 +244,33 @@ class Store:
 
     def begin_create(
         self, session_id: str, *, extension_number: str = "", hashed_extension_id: str = ""
-    ) -> tuple[Literal["claimed", "existing", "busy"], CallLogRecord | None]:
-        """Before a create: the existing row, or a claim on the session, in one transaction.
-
-        "claimed": this process may create (and must `finish_create` or `release_claim`);
-        "existing": a row exists (returned); "busy": another process holds the claim.
-        """
-        key = (session_id, extension_number, hashed_extension_id)
-        with self.transaction() as conn:
-            existing = self.find_call_log(
-                session_id,
-                extension_number=extension_number,
-                hashed_extension_id=hashed_extension_id,
-            )
-            if existing is not None:
-                return "existing", existing
-            try:
-                conn.execute(
-                    "INSERT INTO sessionClaims (sessionId, extensionNumber, hashedExtensionId, "
-                    "pid, claimedAt) VALUES (?, ?, ?, ?, ?)",
-                    (*key, os.getpid(), time.time()),
-                )
-            except sqlite3.IntegrityError:
-                return "busy", None
-        return "claimed", None
+    ) -> tuple[claims.BeginState, CallLogRecord | None]:
+        """Before a create: the existing row or a claim on the session (see store.claims)."""
+        return claims.begin_create(self, session_id, extension_number, hashed_extension_id)
 
     def release_claim(
-        self, session_id: str, *, extension_number: str = "", hashed_extension_id: str = ""
+        self,
+        session_id: str,
+        *,
+        extension_number: str = "",
+        hashed_extension_id: str = "",
+        force: bool = False,
     ) -> None:
-        with self.transaction() as conn:
-            conn.execute(
-                "DELETE FROM sessionClaims WHERE sessionId = ? AND extensionNumber = ? "
-                "AND hashedExtensionId = ?",
-                (session_id, extension_number, hashed_extension_id),
-            )
+        claims.release(self, session_id, extension_number, hashed_extension_id, force=force)
+
+    def mark_claim(
+        self, outcome: str, session_id: str, *, extension_number: str, hashed_extension_id: str
+    ) -> None:
+        claims.set_outcome(self, outcome, session_id, extension_number, hashed_extension_id)
 
     def claims(self) -> list[dict[str, Any]]:
         """Open claims: sessions some process started to log and did not finish."""
-        rows = self._conn.execute("SELECT * FROM sessionClaims ORDER BY claimedAt").fetchall()
-        return [dict(row) for row in rows]
+        return claims.open_claims(self._conn)
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """For the store's helper modules (claims, intents); writes go through transaction()."""
+        return self._conn
 
     def insert_call_log(
         self, record: CallLogRecord, composed: ComposedBody | None = None
@@ -286,7 +285,7 @@ class Store:
                 tuple(getattr(record, c) for c in CALL_LOG_COLUMNS),
             )
             if composed is not None:
-                _upsert_composed(conn, composed, stamp)
+                upsert_composed(conn, composed, stamp)
             # The row replaces the claim (if any) in the same transaction.
             conn.execute(
                 "DELETE FROM sessionClaims WHERE sessionId = ? AND extensionNumber = ? "
@@ -297,7 +296,7 @@ class Store:
 
     def record_composed(self, composed: ComposedBody) -> None:
         with self.transaction() as conn:
-            _upsert_composed(conn, composed, now_timestamp())
+            upsert_composed(conn, composed, now_timestamp())
 
     def composed_bodies(self, platform: str) -> dict[str, ComposedBody]:
         """Every composed body of a platform by CRM log id (reconciliation reads them all)."""
@@ -382,7 +381,7 @@ def _os_problem(exc: OSError) -> str:
     return f"cannot create the store: {exc.strerror}"
 
 
-def _upsert_composed(conn: sqlite3.Connection, composed: ComposedBody, stamp: str) -> None:
+def upsert_composed(conn: sqlite3.Connection, composed: ComposedBody, stamp: str) -> None:
     conn.execute(
         "INSERT INTO composedBodies "
         "(platform, thirdPartyLogId, sessionId, logFormat, body, createdAt, updatedAt) "

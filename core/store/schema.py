@@ -117,5 +117,34 @@ def _v4(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
+def _v5(conn: sqlite3.Connection) -> None:
+    # Ours: a claim's outcome. "creating" (a live process is creating), "resolving" (a process
+    # is finding out what an earlier create did) or "unknown" (a create got no answer and the
+    # CRM could not be asked: the next log of the session must look before it creates).
+    conn.execute(
+        "ALTER TABLE sessionClaims ADD COLUMN outcome VARCHAR(32) NOT NULL DEFAULT 'creating'"
+    )
+    # Ours: an update of a CRM log in progress. The row is taken (state "locked") before the
+    # CRM is read, so updates of one log are serialised across processes; it turns "sent"
+    # with the body about to be written just before updateCallLog, and goes, with the
+    # composedBodies write, in one transaction after it. A "sent" row left behind is a
+    # half-done update (check-interfaces: update-incomplete; `repair` settles it).
+    conn.execute(
+        """CREATE TABLE updateIntents (
+            platform VARCHAR(255) NOT NULL,
+            thirdPartyLogId VARCHAR(255) NOT NULL,
+            sessionId VARCHAR(255) NOT NULL,
+            interface VARCHAR(64) NOT NULL,
+            state VARCHAR(16) NOT NULL,
+            logFormat VARCHAR(255) NOT NULL DEFAULT '',
+            body TEXT NOT NULL DEFAULT '',
+            pid INTEGER NOT NULL,
+            token VARCHAR(64) NOT NULL,
+            startedAt REAL NOT NULL,
+            PRIMARY KEY (platform, thirdPartyLogId)
+        )"""
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5]
 SCHEMA_VERSION = len(MIGRATIONS)

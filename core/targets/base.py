@@ -188,6 +188,10 @@ class Target(ABC):
     def call_logs(self, session_id: str | None = None) -> Iterator[CallLogRecord]:
         """The callLogs rows (one session's, when given)."""
 
+    def open_claims(self, session_id: str | None = None) -> list[dict[str, Any]]:
+        """Creates not finished (harness table sessionClaims); a server has none of ours."""
+        return []
+
     def rows(self, session_id: str) -> list[CallLogRecord]:
         return list(self.call_logs(session_id))
 

@@ -378,6 +378,12 @@ class EmbeddedTarget(Target):
     def call_logs(self, session_id: str | None = None) -> Iterator[CallLogRecord]:
         return self.store.iter_call_logs(session_id)
 
+    def open_claims(self, session_id: str | None = None) -> list[dict[str, Any]]:
+        from appconnect.core.store.claims import describe
+
+        claims = self.store.claims()
+        return [describe(c) for c in claims if session_id is None or c["sessionId"] == session_id]
+
     def check(self, options: CheckOptions, *, progress: Progress | None = None) -> CheckReport:
         # Imported here: the checks build many pydantic models that logging never needs.
         from appconnect.core.checks.interfaces import run_checks
