@@ -10,7 +10,8 @@ rows the listing cannot judge are looked up through the server.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from appconnect.connectors.contract import CallLogInfo, CallLogRecord, CRMCallLog
@@ -35,11 +36,10 @@ def check_server(
     since = validate_options(options, platform)
     implemented = client.implemented_interfaces()
     limiter = RateLimiter(options.rate_limit)
-    if options.concurrency > 1:
-        client.jwt()  # log in once, before the threads share the client
+    check = _checker(client, limiter)
     in_scope = (row for row in rows if since is None or row.createdAt >= since)
     counted = _Counted(in_scope)
-    found = bounded_map(lambda row: _check_row(client, row, limiter), counted, options.concurrency)
+    found = bounded_map(check, counted, options.concurrency)
     problems = [problem for problem in found if problem is not None]
     reconciliation = Reconciliation(ok=not problems, checked=counted.count, problems=problems)
     scope = {"sessionId": options.session_id, "since": since, "through": "server"}
@@ -59,8 +59,7 @@ def check_server_listing(
     since = validate_options(options, platform)
     implemented = client.implemented_interfaces()
     limiter = RateLimiter(options.rate_limit)
-    if options.concurrency > 1:
-        client.jwt()
+    check = _checker(client, limiter)
 
     def limited(after: str | None, limit: int) -> list[CRMCallLog]:
         limiter.acquire()
@@ -70,7 +69,7 @@ def check_server_listing(
         return compare_row(row, info, None)  # the server's composed bodies are not visible
 
     def fallback(row: CallLogRecord) -> Judged:
-        found = _check_row(client, row, limiter)
+        found = check(row)
         return ([found] if found is not None else []), []
 
     result = join(
@@ -95,6 +94,26 @@ def check_server_listing(
         "skippedOtherPlatform": result.skipped_other_platform,
     }
     return CheckReport(platform, implemented, reconciliation, notes=result.notes, scope=scope)
+
+
+Check = Callable[[CallLogRecord], Problem | None]
+
+
+def _checker(client: ServerClient, limiter: RateLimiter) -> Check:
+    """`_check_row` for worker threads: the first one logs in (under a lock) and the others
+    reuse its JWT, instead of each logging in at once."""
+    lock = threading.Lock()
+    logged_in = False
+
+    def check(row: CallLogRecord) -> Problem | None:
+        nonlocal logged_in
+        if not logged_in:
+            with lock:
+                client.jwt()
+                logged_in = True
+        return _check_row(client, row, limiter)
+
+    return check
 
 
 class _Counted:
