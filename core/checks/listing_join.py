@@ -12,6 +12,8 @@ the indexing and grouping on disk.
 
 The findings and codes are those of `reconcile.reconcile`; rows the listing cannot judge (not
 listed, or drift only a full read can attribute) go to `fallback`, with bounded concurrency.
+`judge` sees each listed log without its body: the server's composed bodies are not visible,
+so there is no drift to judge, and bodies are most of a log's bytes.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ from appconnect.core.checks.reconcile import Judged, _judge_listed, _ours
 #: Logs asked for per listing request, and rows looked up per batch.
 PAGE_SIZE = 1000
 ROW_BATCH = 1000
+
+#: Not kept in the spill file (see the module's docstring).
+_UNJUDGED = {"body"}
 
 Lister = Callable[[str | None, int], list[CRMCallLog]]
 T = TypeVar("T")
@@ -120,13 +125,17 @@ def _load_listing(
         conn.executemany(
             "INSERT OR IGNORE INTO crm (id, session, ours, data) VALUES (?, ?, ?, ?)",
             (
-                (log.id, log.sessionId, _is_ours(log, user_id), log.model_dump_json())
+                (log.id, log.sessionId, _is_ours(log, user_id), _kept(log))
                 for log in page
             ),
         )
         conn.execute("COMMIT")
         count += len(page)
     return count
+
+
+def _kept(log: CRMCallLog) -> str:
+    return log.model_dump_json(exclude=_UNJUDGED)
 
 
 def _is_ours(log: CRMCallLog, user_id: str) -> int:
