@@ -197,3 +197,30 @@ def test_the_join_names_what_the_embedded_reconciliation_names() -> None:
     )  # fmt: skip
     assert scoped.checked == 1
     assert scoped.problems == []
+
+
+def test_the_fixture_connector_lists_in_pages() -> None:
+    """`listCallLogs` with `after`/`limit` through the built-in connector and the fixture
+    CRM's HTTP API (keyset paging in creation order); the lister a server target uses."""
+    from appconnect.connectors.contract import User
+    from appconnect.core.config import HarnessConfig
+    from appconnect.core.targets.fixture_crm import fixture_transport
+    from appconnect.core.targets.server_crm import CrmLister
+    from appconnect.fixtures.crm import CRMState
+    from appconnect.fixtures.crm.state import SEED_ME
+
+    state = CRMState(None)
+    for n in range(1, 8):
+        state.create_activity({"contactId": "ct-1", "sessionId": f"s{n}"})
+    user = User(id=SEED_ME["id"], platform="fixture", accessToken=state.api_key)
+    config = HarnessConfig()
+    asked: list[str | None] = []
+    with CrmLister(config, user, transport=fixture_transport(state)) as lister:
+
+        def recorded(after: str | None, limit: int) -> list[CRMCallLog]:
+            asked.append(after)
+            return lister(after, limit)
+
+        got = [[log.id for log in page] for page in pages(recorded, limit=3)]
+    assert got == [["act-1", "act-2", "act-3"], ["act-4", "act-5", "act-6"], ["act-7"]]
+    assert asked == [None, "act-3", "act-6"]

@@ -169,15 +169,19 @@ class ServerTarget(Target):
         server_reconcile.refuse_unsupported(options)
         database = self.database()
         rows = database.call_logs(options.session_id)
-        if options.reads != "listing":
-            return server_reconcile.check_server(self.client, self.platform, rows, options)
-        from appconnect.core.targets.server_crm import CrmLister
+        self.client.record_calls = False  # no trace per row: memory independent of N
+        try:
+            if options.reads != "listing":
+                return server_reconcile.check_server(self.client, self.platform, rows, options)
+            from appconnect.core.targets.server_crm import CrmLister
 
-        user = database.user(self.config.server.user_id, self.platform)
-        with CrmLister(self.config, user, options.session_id) as lister:
-            return server_reconcile.check_server_listing(
-                self.client, self.platform, rows, options, lister=lister, user_id=user.id
-            )
+            user = database.user(self.config.server.user_id, self.platform)
+            with CrmLister(self.config, user, options.session_id) as lister:
+                return server_reconcile.check_server_listing(
+                    self.client, self.platform, rows, options, lister=lister, user_id=user.id
+                )
+        finally:
+            self.client.record_calls = True
 
     def _resolve(self, name: str) -> Path:
         path = Path(name).expanduser()
