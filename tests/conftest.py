@@ -45,10 +45,13 @@ def run() -> Callable[..., Result]:
 def postgres() -> Iterator[PostgresServer]:
     """A real PostgreSQL server for the session (tests/pg_server.py); a skip with the reason
     when it cannot start, a failure when CI requires it."""
+    server: PostgresServer | None = None
     try:
         server = PostgresServer()
         server.start()
     except PostgresUnavailable as exc:
+        if server is not None:
+            server.stop()  # a half-started server's processes and temp dir
         if services_required():
             pytest.fail(f"PostgreSQL is required here but did not start: {exc}")
         pytest.skip(f"PostgreSQL cannot be started here: {exc}")
