@@ -165,10 +165,15 @@ class ServerTarget(Target):
 
     def check(self, options: CheckOptions, *, progress: Progress | None = None) -> CheckReport:
         from appconnect.core.checks import server_reconcile
+        from appconnect.core.checks.interfaces import validate_options
 
         server_reconcile.refuse_unsupported(options)
+        since = validate_options(options, self.platform)
         database = self.database()
-        rows = database.call_logs(options.session_id)
+        # Row by row, older rows are left in the database; the listing needs them all (a CRM
+        # log linked only by an older row is not unlinked).
+        pushed = since if options.reads != "listing" else None
+        rows = database.call_logs(options.session_id, since=pushed)
         self.client.record_calls = False  # no trace per row: memory independent of N
         try:
             if options.reads != "listing":

@@ -83,6 +83,13 @@ def test_the_real_core_on_postgres_reconciles_clean(
         )  # fmt: skip
         assert code == 0, json.dumps(report, indent=1)
         assert report["reconciliation"] == {"ok": True, "checked": 2, "problems": []}
+        # --since: rows created before it are not checked (nor their CRM logs unlinked)
+        code, report = _run(
+            run, home, config, "check-interfaces", "--json", "--reads", reads,
+            "--since", "2100-01-01",
+        )  # fmt: skip
+        assert code == 0, json.dumps(report, indent=1)
+        assert report["reconciliation"] == {"ok": True, "checked": 0, "problems": []}
 
 
 def test_rows_changed_in_postgres_are_named(run: Run, pg_server: tuple[Path, Path, str]) -> None:
