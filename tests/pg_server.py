@@ -67,7 +67,7 @@ class PostgresServer:
         try:
             subprocess.run(
                 [*self._as, *args], check=True, capture_output=True, text=True,
-                timeout=START_TIMEOUT,
+                timeout=START_TIMEOUT, cwd=self.root,  # the postgres user may not enter ours
             )  # fmt: skip
         except subprocess.CalledProcessError as exc:
             raise PostgresUnavailable(
@@ -117,7 +117,7 @@ class PostgresServer:
         if self.data.exists():
             subprocess.run(
                 [*self._as, str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
-                 "stop"], capture_output=True, timeout=START_TIMEOUT,
+                 "stop"], capture_output=True, timeout=START_TIMEOUT, cwd=self.root,
             )  # fmt: skip
         shutil.rmtree(self.root, ignore_errors=True)
 
