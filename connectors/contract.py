@@ -303,6 +303,10 @@ class ListCallLogsRequest:
     user: User
     auth_header: str
     session_id: str | None = None
+    #: One page: at most `limit` logs, those after the log `after` in the CRM's own stable
+    #: order (keyset paging). A connector may ignore both and return every log.
+    after: str | None = None
+    limit: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -219,8 +219,12 @@ class FixtureConnector(Connector):
         ]
 
     def list_call_logs(self, request: ListCallLogsRequest) -> list[CRMCallLog]:
-        params = {"sessionId": request.session_id} if request.session_id else None
-        items = self._request("GET", "/v1/activities", request.auth_header, params=params)
+        params = {"sessionId": request.session_id} if request.session_id else {}
+        if request.limit is not None:
+            params["limit"] = str(request.limit)
+        if request.after is not None:
+            params["after"] = request.after
+        items = self._request("GET", "/v1/activities", request.auth_header, params=params or None)
         return [
             CRMCallLog(
                 id=str(a["id"]),

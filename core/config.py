@@ -221,7 +221,8 @@ class ServerConfig(_Section):
     #: ... or mint the JWT with the server's APP_SERVER_SECRET_KEY for a users row id.
     secret_env: str | None = None
     user_id: str | None = None
-    #: The server's SQLite file (opened read-only), or its .env holding DATABASE_URL.
+    #: The server's database, read read-only: a SQLite file or a `postgres://` URL (psycopg,
+    #: the `postgres` extra); or its .env holding DATABASE_URL.
     database: str | None = None
     env_file: str | None = None
     timeout: float = Field(default=30.0, gt=0, le=MAX_SECONDS)
@@ -326,9 +327,11 @@ def config_warnings(path: Path, config: HarnessConfig) -> list[str]:
     if not readers:
         return []
     # A URL's credentials have no *_env key: they move out of the URL (into api_key_env).
-    ways = [f"{key}_env" for key in held if not key.endswith(".url")]
-    if len(ways) < len(held):
+    ways = [f"{key}_env" for key in held if not key.endswith((".url", ".database"))]
+    if any(key.endswith(".url") for key in held):
         ways.append("a URL without credentials")
+    if "server.database" in held:  # the server's own .env holds its DATABASE_URL already
+        ways.append("server.env_file")
     return [
         f"{path.name} holds a secret ({', '.join(held)}) and is readable by "
         f"{' and '.join(readers)} (chmod 600 {shown(path)}, or use {' / '.join(ways)})"
@@ -353,6 +356,8 @@ def file_secrets(config: HarnessConfig) -> list[str]:
         held.append("server.api_key")
     if url_has_secret(config.server.url):
         held.append("server.url")
+    if url_has_secret(config.server.database):  # postgres://user:password@host/db
+        held.append("server.database")
     return held
 
 

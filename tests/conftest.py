@@ -7,13 +7,14 @@ plugin connector authors use, which is what keeps it working.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
 
 from appconnect.cli import app
+from tests.pg_server import PostgresServer, PostgresUnavailable, services_required
 
 # pytest's own plugin, for the test that runs a third-party suite against our plugin.
 pytest_plugins = ["pytester"]
@@ -38,3 +39,23 @@ def run() -> Callable[..., Result]:
         return runner.invoke(app, list(args), catch_exceptions=False)
 
     return invoke
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the session (tests/pg_server.py); a skip with the reason
+    when it cannot start, a failure when CI requires it."""
+    server: PostgresServer | None = None
+    try:
+        server = PostgresServer()
+        server.start()
+    except PostgresUnavailable as exc:
+        if server is not None:
+            server.stop()  # a half-started server's processes and temp dir
+        if services_required():
+            pytest.fail(f"PostgreSQL is required here but did not start: {exc}")
+        pytest.skip(f"PostgreSQL cannot be started here: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -4,7 +4,8 @@ on it (fixtures/node-connector/), and drive it over HTTP as App Connect's client
 - `ensure_installed()` runs `npm ci` into `<repo>/.cache/node-connector/<key>/` (or
   `$APPCONNECT_NODE_CACHE/<key>/`), keyed by package.json, package-lock.json and the Node
   version (sqlite3 is a native module), so later runs reuse it and a change reinstalls.
-- `NodeCoreServer` starts `node server.js` on 127.0.0.1 (port 0) with its own SQLite file,
+- `NodeCoreServer` starts `node server.js` on 127.0.0.1 (port 0) with its own SQLite file
+  (or the PostgreSQL database it is given),
   waits for `GET /isAlive`, and always stops the process.
 - `AppConnectClient` sends App Connect's client calls (ref §8) with `Authorization: Bearer`.
 
@@ -147,6 +148,7 @@ class NodeCoreServer:
         *,
         log_format: str = "text/plain",
         hash_key: str = "",
+        database_url: str | None = None,
     ) -> None:
         self.workdir = workdir
         self.db_path = workdir / "db.sqlite"
@@ -162,7 +164,8 @@ class NodeCoreServer:
             "NODE_PATH": str(node_modules),
             "NODE_NO_WARNINGS": "1",
             "PORT": "0",
-            "DATABASE_URL": f"sqlite:{self.db_path}",
+            # App Connect's production setting is PostgreSQL (`postgres://…`, the `pg` driver).
+            "DATABASE_URL": database_url or f"sqlite:{self.db_path}",
             "APP_SERVER_SECRET_KEY": self.secret,
             "HASH_KEY": hash_key,
             "FIXTURE_CRM_URL": crm_url,

@@ -25,7 +25,7 @@ from appconnect.core.serve import jwt
 from appconnect.core.targets.base import Capabilities, Target
 from appconnect.core.targets.crm_access import CrmRecord, UserEdit
 from appconnect.core.targets.server_client import ServerClient
-from appconnect.core.targets.server_db import database_from_env, read_call_logs
+from appconnect.core.targets.server_db import ServerDatabase, database_from_env, is_postgres_url
 
 if TYPE_CHECKING:
     from appconnect.core.checks.interfaces import CheckOptions, CheckReport
@@ -147,23 +147,46 @@ class ServerTarget(Target):
 
     # --- what checks read --------------------------------------------------------------------
 
-    def database_path(self) -> Path:
+    def database(self) -> ServerDatabase:
+        """The server's database: `server.database` (a SQLite file or a PostgreSQL URL), else
+        the `DATABASE_URL` of its `server.env_file`."""
         server = self.config.server
         if server.database:
-            return self._resolve(server.database)
+            if is_postgres_url(server.database):
+                return ServerDatabase(server.database)
+            return ServerDatabase(self._resolve(server.database))
         if server.env_file:
-            return database_from_env(self._resolve(server.env_file))
+            return ServerDatabase(database_from_env(self._resolve(server.env_file)))
         raise ConfigError("set server.database or server.env_file to read callLogs", "server")
 
     def call_logs(self, session_id: str | None = None) -> Iterator[CallLogRecord]:
-        """The server's own callLogs rows (one session's, when given)."""
-        return read_call_logs(self.database_path(), session_id)
+        """The server's own callLogs rows (one session's, when given), streamed."""
+        return self.database().call_logs(session_id)
 
     def check(self, options: CheckOptions, *, progress: Progress | None = None) -> CheckReport:
-        from appconnect.core.checks.server_reconcile import check_server, refuse_unsupported
+        from appconnect.core.checks import server_reconcile
+        from appconnect.core.checks.interfaces import validate_options
 
-        refuse_unsupported(options)
-        return check_server(self.client, self.platform, self.call_logs(options.session_id), options)
+        server_reconcile.refuse_unsupported(options)
+        since = validate_options(options, self.platform)
+        database = self.database()
+        # Row by row, older rows are left in the database; the listing needs them all (a CRM
+        # log linked only by an older row is not unlinked).
+        pushed = since if options.reads != "listing" else None
+        rows = database.call_logs(options.session_id, since=pushed)
+        self.client.record_calls = False  # no trace per row: memory independent of N
+        try:
+            if options.reads != "listing":
+                return server_reconcile.check_server(self.client, self.platform, rows, options)
+            from appconnect.core.targets.server_crm import CrmLister
+
+            user = database.user(self.config.server.user_id, self.platform)
+            with CrmLister(self.config, user, options.session_id) as lister:
+                return server_reconcile.check_server_listing(
+                    self.client, self.platform, rows, options, lister=lister, user_id=user.id
+                )
+        finally:
+            self.client.record_calls = True
 
     def _resolve(self, name: str) -> Path:
         path = Path(name).expanduser()

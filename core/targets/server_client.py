@@ -46,6 +46,8 @@ class ServerClient:
         self._client = httpx.Client(base_url=self.url, transport=transport, timeout=timeout)
         self.token: str | None = None
         self.calls: list[InterfaceCall] = []
+        #: Off while a check reads a whole table back (a trace per row would grow with N).
+        self.record_calls = True
 
     def close(self) -> None:
         self._client.close()
@@ -70,7 +72,8 @@ class ServerClient:
         try:
             response = self._client.request(method, path, json=body, params=params, headers=headers)
         except httpx.HTTPError as exc:
-            self.calls.append(InterfaceCall(route, False, type(exc).__name__, body or params))
+            if self.record_calls:
+                self.calls.append(InterfaceCall(route, False, type(exc).__name__, body or params))
             raise ConnectError(
                 f"cannot reach the App Connect server: {type(exc).__name__}", self.url
             ) from None
@@ -86,7 +89,8 @@ class ServerClient:
             isinstance(data, dict) and data.get("successful") is False
         )
         error = None if ok else f"HTTP {response.status_code}"
-        self.calls.append(InterfaceCall(route, ok, error, body or params, data, elapsed))
+        if self.record_calls:
+            self.calls.append(InterfaceCall(route, ok, error, body or params, data, elapsed))
         return response.status_code, data
 
     def jwt(self) -> str:
