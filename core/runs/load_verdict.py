@@ -43,7 +43,7 @@ class Verdict:
 
     @property
     def clean(self) -> bool:
-        return self.acknowledged > 0 and not (self.duplicates or self.lost or self.findings)
+        return not (self.duplicates or self.lost or self.findings)
 
     def add(self, text: str) -> None:
         self.findings.append(text)
@@ -67,6 +67,8 @@ def judge(
 ) -> Verdict:
     """The verdict over the sessions whose ids start with the run's prefix."""
     verdict = Verdict(acknowledged=len(acks))
+    if not acks:
+        verdict.add("no session was acknowledged: nothing the server promised can be checked")
     rows: dict[str, list[CallLogRecord]] = defaultdict(list)
     for row in target.call_logs():
         if row.sessionId.startswith(f"{prefix}-"):
