@@ -173,7 +173,9 @@ def node_config(work: Path) -> Iterator[Path]:
             config.touch(mode=0o600)
             config.write_text(f'[server]\nurl = "{server.url}"\nplatform = "fixture"\n'
                               f'api_key = "{api_key(crm_home)}"\n'
-                              f'database = "{server.db_path}"\n')  # fmt: skip
+                              f'database = "{server.db_path}"\n'
+                              # The server's CRM, so the verdict lists its records too.
+                              f'[crm]\nurl = "{crm_url}"\napi_key = "{api_key(crm_home)}"\n')
             yield config
 
 

@@ -166,7 +166,7 @@ def test_help_does_not_import_locust() -> None:
 
 
 @pytest.fixture
-def node_server(tmp_path: Path) -> Iterator[tuple[Any, str]]:
+def node_server(tmp_path: Path) -> Iterator[tuple[Any, str, str]]:
     sys.path.insert(0, str(TESTS))
     sys.path.insert(0, str(TESTS / "integration"))
     from core_pair import loopback_crm
@@ -179,20 +179,28 @@ def node_server(tmp_path: Path) -> Iterator[tuple[Any, str]]:
     work = tmp_path / "node"
     work.mkdir()
     with loopback_crm(None) as crm, NodeCoreServer(installed.node_modules, crm.url, work) as node:
-        yield node, crm.state.api_key
+        yield node, crm.url, crm.state.api_key
 
 
 def test_load_against_the_node_connector_server(
-    run: Run, home: Path, node_server: tuple[Any, str]
+    run: Run, home: Path, node_server: tuple[Any, str, str]
 ) -> None:
-    node, api_key = node_server
+    node, crm_url, api_key = node_server
     config = home.parent / "node.toml"
     config.touch(mode=0o600)
-    config.write_text(f'[server]\nurl = "{node.url}"\nplatform = "fixture"\n'
-                      f'api_key = "{api_key}"\ndatabase = "{node.db_path}"\n')  # fmt: skip
+    server = (f'[server]\nurl = "{node.url}"\nplatform = "fixture"\napi_key = "{api_key}"\n'
+              f'database = "{node.db_path}"\n')  # fmt: skip
+    config.write_text(server)
     result = run("--config", str(config), "load", *FAST)
     assert result.exit_code == 0, result.output
     report = _report(result)
+    # App Connect's API cannot list a CRM's records: read back through the server only ...
     assert report["verdict"]["clean"] and not report["verdict"]["crm_listed"]
+    # ... unless the config names the server's CRM, listed through the connector.
+    config.write_text(f'{server}[crm]\nurl = "{crm_url}"\napi_key = "{api_key}"\n')
+    result = run("--config", str(config), "load", *FAST, "-u", "2")
+    assert result.exit_code == 0, result.output
+    report = _report(result)
+    assert report["verdict"]["clean"] and report["verdict"]["crm_listed"]
     sessions = [row["sessionId"] for row in node.call_logs()]
     assert len(sessions) == len(set(sessions)) >= report["verdict"]["acknowledged_sessions"] > 0

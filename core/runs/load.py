@@ -23,7 +23,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,7 +125,7 @@ def run_load(
     home.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="load-", dir=home))
     try:
-        with _server(config, work, options, config_dir) as (target, crm_listing):
+        with _server(config, work, options, config_dir) as (target, crm_count):
             guard_host(target.config.server.url, options.allow_remote, "server.url")
             target.database_path()  # the verdict reads the server's callLogs: say so now
             plan = _plan(target, options, steps, work)
@@ -137,8 +138,7 @@ def run_load(
             _run_locust(path, target.config.server.url, plan_file, csv_prefix, options, work)
             seconds = time.monotonic() - started
             acks = _acks(Path(plan.results))
-            listing = crm_listing() if crm_listing else None
-            verdict = judge(target, plan.prefix, acks, steps, listing)
+            verdict = judge(target, plan.prefix, acks, steps, crm_count)
         routes, total = read_stats(csv_prefix)
         failures = read_failures(csv_prefix)
     finally:
@@ -236,15 +236,24 @@ def _acks(path: Path) -> dict[str, dict[str, Any]]:
     return acks if isinstance(acks, dict) else {}
 
 
+CrmCount = Callable[[str], "int | None"]
+
+
 @contextmanager
 def _server(
     config: HarnessConfig, work: Path, options: LoadOptions, config_dir: Path | None
-) -> Iterator[tuple[ServerTarget, Any]]:
-    """The server target to load, and a lister of its CRM's session ids when it has one."""
+) -> Iterator[tuple[ServerTarget, CrmCount | None]]:
+    """The server target to load, and a counter of a session's records in its CRM when the
+    CRM can be listed: the fixture CRM of `--serve`, or the config's [crm] through the
+    config's connector (its listCallLogs), when the config names the server's CRM."""
     if not options.serve:
         target = ServerTarget(config, config_dir=config_dir)
         try:
-            yield target, None
+            if config.crm.url is None:
+                yield target, None
+            else:
+                with _connector_listing(config, work) as count:
+                    yield target, count
         finally:
             target.close()
         return
@@ -264,15 +273,38 @@ def _server(
             "database": str(db_path(home)), "env_file": None, "platform": "fixture",
         })  # fmt: skip
         target = ServerTarget(config.model_copy(update={"server": server}))
+        counts: Counter[str] = Counter()
 
-        def listing() -> list[str]:
-            crm = CRMState(fixture_crm_path(home))
-            try:
-                return [str(activity["sessionId"]) for activity in crm.list_activities()]
-            finally:
-                crm.close()
+        def count(session: str) -> int:
+            if not counts:  # the whole listing, once, after the run
+                crm = CRMState(fixture_crm_path(home))
+                try:
+                    counts.update(str(a["sessionId"]) for a in crm.list_activities())
+                finally:
+                    crm.close()
+            return counts[session]
 
         try:
-            yield target, listing
+            yield target, count
         finally:
             target.close()
+
+
+@contextmanager
+def _connector_listing(config: HarnessConfig, work: Path) -> Iterator[CrmCount]:
+    """A session's records as the config's connector lists them in the config's CRM (None
+    when the connector cannot list), logged in on a throw-away home."""
+    from appconnect.core.targets.crm_access import ConnectorCrmAccess
+    from appconnect.core.targets.embedded import EmbeddedTarget
+
+    home = work / "crm-home"
+    home.mkdir()
+    with EmbeddedTarget(config, home, sandbox=True) as crm_side:
+        # Through the connector, always: a fixture CRM at crm.url is not this home's.
+        crm = ConnectorCrmAccess(lambda: crm_side.connector, lambda: crm_side.pipeline().user)
+
+        def count(session: str) -> int | None:
+            found = crm.list(session)
+            return None if found is None else len(found)
+
+        yield count

@@ -14,8 +14,8 @@ The verdict holds the server to App Connect's promise for every session this run
 from __future__ import annotations
 
 import csv
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,9 +63,10 @@ def judge(
     prefix: str,
     acks: Mapping[str, Mapping[str, Any]],
     steps: Sequence[PlannedStep],
-    crm_sessions: Iterable[str] | None = None,
+    crm_count: Callable[[str], int | None] | None = None,
 ) -> Verdict:
-    """The verdict over the sessions whose ids start with the run's prefix."""
+    """The verdict over the sessions whose ids start with the run's prefix; `crm_count`
+    counts a session's records in the CRM itself (None: it cannot list them)."""
     verdict = Verdict(acknowledged=len(acks))
     if not acks:
         verdict.add("no session was acknowledged: nothing the server promised can be checked")
@@ -83,8 +84,8 @@ def judge(
     verdict.checked = report.reconciliation.checked
     for problem in report.reconciliation.problems:
         verdict.add(f"{problem.code}: session {problem.sessionId}: {problem.message}")
-    if crm_sessions is not None:
-        _crm_listing(verdict, Counter(s for s in crm_sessions if s.startswith(f"{prefix}-")), acks)
+    if crm_count is not None:
+        _crm_listing(verdict, crm_count, sorted(set(rows) | set(acks)), acks)
     for session, ack in sorted(acks.items()):
         linked = rows.get(session)
         if not linked:
@@ -95,14 +96,19 @@ def judge(
     return verdict
 
 
-def _crm_listing(verdict: Verdict, counts: Counter[str], acks: Mapping[str, Any]) -> None:
-    verdict.crm_listed = True
-    for session, count in counts.items():
-        if count > 1:
-            verdict.duplicates += count - 1
-            verdict.add(f"duplicate: session {session} has {count} CRM records")
-    for session in acks:
-        if not counts.get(session):
+def _crm_listing(
+    verdict: Verdict, count: Callable[[str], int | None], sessions: Iterable[str],
+    acks: Mapping[str, Any],
+) -> None:  # fmt: skip
+    for session in sessions:
+        found = count(session)
+        if found is None:
+            return  # the CRM cannot list a session's records after all
+        verdict.crm_listed = True
+        if found > 1:
+            verdict.duplicates += found - 1
+            verdict.add(f"duplicate: session {session} has {found} CRM records")
+        elif not found and session in acks:
             verdict.lost += 1
             verdict.add(f"lost: session {session} was acknowledged but has no CRM record")
 
