@@ -110,6 +110,24 @@ def test_the_verdict_fails_on_a_broken_server(
     assert verdict["acknowledged_sessions"] >= verdict[finding] > 0
 
 
+def test_business_failures_are_locust_failures_and_nothing_acknowledged_fails(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHONPATH", str(TESTS))
+    result = run("--connector", "broken_connectors:NoLogId", "load", "--serve", *FAST)
+    assert result.exit_code == 1, result.output
+    report = _report(result)
+    routes = {route["name"]: route for route in report["routes"]}
+    posted = routes["POST /callLog (log)"]
+    assert posted["failures"] == posted["requests"] > 0  # HTTP 200, `successful: false`
+    assert report["failures"][0] == {"route": "POST /callLog (log)", "occurrences":
+                                     posted["failures"], "error": "successful: false: "
+                                     "Error creating call log"}  # fmt: skip
+    assert report["verdict"]["findings"] == [
+        "no session was acknowledged: nothing the server promised can be checked"
+    ]
+
+
 def test_a_remote_server_is_refused_without_allow_remote(run: Run, home: Path) -> None:
     config = home.parent / "remote.toml"
     config.write_text('[server]\nurl = "http://crm-connector.example.com:6066"\n'

@@ -14,6 +14,7 @@ The verdict holds the server to App Connect's promise for every session this run
 from __future__ import annotations
 
 import csv
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -192,9 +193,15 @@ def read_failures(prefix: str) -> list[tuple[str, str, int]]:
     if not path.exists():
         return []
     with path.open(newline="", encoding="utf-8") as file:
-        found = [(line["Name"], line["Error"], int(line["Occurrences"]))
+        found = [(line["Name"], _unwrapped(line["Error"]), int(line["Occurrences"]))
                  for line in csv.DictReader(file)]  # fmt: skip
     return sorted(found, key=lambda item: -item[2])
+
+
+def _unwrapped(error: str) -> str:
+    """The message of Locust's `CatchResponseError('…')` (a failure the locustfile named)."""
+    found = re.fullmatch(r"CatchResponseError\((['\"])(.*)\1\)", error, re.DOTALL)
+    return found.group(2) if found else error
 
 
 def _number(text: str) -> float:
