@@ -236,7 +236,7 @@ def _acks(path: Path) -> dict[str, dict[str, Any]]:
     return acks if isinstance(acks, dict) else {}
 
 
-CrmCount = Callable[[str], "int | None"]
+CrmCount = Callable[[str], int | None]
 
 
 @contextmanager
