@@ -16,6 +16,7 @@ from appconnect.cli import (
     connector,
     edit_log,
     fixture_crm,
+    load,
     log_call,
     logs,
     repair,
@@ -131,6 +132,7 @@ connector.register(app)
 bench.register(app)
 repair.register(app)
 serve.register(app)
+load.register(app)
 
 
 def main() -> None:

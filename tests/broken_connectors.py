@@ -49,3 +49,11 @@ class RaisesOnUpdate(FixtureConnector):
 
     def update_call_log(self, request: UpdateCallLogRequest) -> UpdateCallLogResult:
         raise ValueError("unexpected shape of the PATCH answer")
+
+
+class DuplicatesOnCreate(FixtureConnector):
+    """Retries its create without an idempotency key: every call gets two CRM activities."""
+
+    def create_call_log(self, request: CreateCallLogRequest) -> CreateCallLogResult:
+        super().create_call_log(request)
+        return super().create_call_log(request)

@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -34,9 +34,12 @@ STEPS = ("log", "edit", "recording", "final-data")
 
 
 @contextmanager
-def _served(home: Path, workers: int, secret: str) -> Iterator[str]:
+def _served(
+    home: Path, workers: int, secret: str, extra_env: Mapping[str, str] | None = None
+) -> Iterator[str]:
     env = {**os.environ, "APPCONNECT_HOME": str(home), "APP_SERVER_SECRET_KEY": secret}
     env.pop("APPCONNECT_CONFIG", None)  # the embedded fixture CRM, whatever the user's config
+    env.update(extra_env or {})  # `load --serve`: the connector to serve
     process = subprocess.Popen(
         [sys.executable, "-m", "appconnect", "serve", "--port", "0", "--workers", str(workers)],
         env=env, cwd=home, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
