@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from appconnect.core.checks.interfaces import CheckOptions, CheckReport
     from appconnect.core.checks.reconcile import Progress
     from appconnect.core.checks.repair import RepairReport
+    from appconnect.core.transports.http_trace import HttpTrace
 
 EMBEDDED_CRM_URL = "http://fixture-crm.embedded"
 
@@ -100,6 +101,8 @@ class EmbeddedTarget(Target):
         self._crm_state: CRMState | None = crm_state
         self._pipeline: Pipeline | None = None
         self._client: httpx.Client | None = None
+        #: The HTTP trace under the connector, when `[trace] http` is on.
+        self.http_trace: HttpTrace | None = None
 
     @classmethod
     def open(
@@ -198,10 +201,11 @@ class EmbeddedTarget(Target):
             transport = (
                 fixture_transport(self.crm_state) if self.embedded_crm else httpx.HTTPTransport()
             )
+        transport = FaultTransport(transport, self._faults)
+        if self.config.trace.http:  # outside the faults: the trace shows what the client saw
+            transport = self._traced(transport)
         client = httpx.Client(
-            base_url=self.crm_url,
-            transport=FaultTransport(transport, self._faults),
-            timeout=self.config.crm.timeout,
+            base_url=self.crm_url, transport=transport, timeout=self.config.crm.timeout
         )
         self._client = client  # core's own requests (the OAuth token endpoint) go here too
         options: dict[str, Any] = {"auth_type": self.config.connector.auth}
@@ -217,6 +221,28 @@ class EmbeddedTarget(Target):
         except ConnectorNotFound as exc:
             client.close()
             raise ConfigError(str(exc), "connector.name") from None
+
+    def _traced(self, transport: httpx.BaseTransport) -> httpx.BaseTransport:
+        from appconnect.core.config import known_secrets
+        from appconnect.core.redaction import Redactor
+        from appconnect.core.transports.http_trace import HttpTrace, HttpTraceTransport
+
+        fixed: list[str | None] = []
+
+        def known() -> list[str | None]:
+            if not fixed:  # read once, at the first exchange (the CRM state exists by then)
+                fixed.extend(known_secrets(self.config) or [None])
+                if self.fixture_crm_reachable:
+                    fixed.append(self.crm_state.api_key)
+                    fixed.extend(fixture_oauth_client(self.crm_state))
+            found = list(fixed)
+            user = self._pipeline.user if self._pipeline is not None else None
+            if user is not None:  # the tokens of now: they change when refreshed
+                found += [user.accessToken, user.refreshToken]
+            return found
+
+        self.http_trace = HttpTrace(Redactor(self.config.trace.redact, known))
+        return HttpTraceTransport(transport, self.http_trace)
 
     @property
     def client(self) -> httpx.Client:
