@@ -146,6 +146,9 @@ class ScenarioRunner:
         self._skipped_from: str | None = None
         #: The CRM logs the run's log steps made, for clean-up.
         self.created: list[str] = []
+        #: HTTP exchanges up to here belong to no step; the login's (below, or at the first
+        #: step) belong to the first.
+        self._http_seen = len(target.http_exchanges)
         # The scenario's settings hold for this run only.
         target.use_user_settings(
             {
@@ -166,8 +169,6 @@ class ScenarioRunner:
         return results
 
     def run_step(self, index: int, step: Step) -> StepResult:
-        # Counted before `calls` connects the user: the login's requests belong to step 1.
-        http_start = len(self.target.http_exchanges)
         calls = self.target.calls
         start = len(calls)
         name = step.name or step.kind
@@ -187,7 +188,8 @@ class ScenarioRunner:
                 raise
             result = StepResult(index, step.kind, name, "fail", str(exc), failures=[str(exc)])
         result.calls = list(calls[start:])
-        result.http = list(self.target.http_exchanges[http_start:])
+        exchanges = self.target.http_exchanges
+        result.http, self._http_seen = list(exchanges[self._http_seen :]), len(exchanges)
         made = result.flow.log_id if result.flow and result.flow.successful else None
         if isinstance(step, LogStep | SsclLogStep) and made and made not in self.created:
             self.created.append(made)
