@@ -48,6 +48,8 @@ class RunReport:
     subtitle: str
     rows: list[ReportRow]
     notes: list[str] = field(default_factory=list)
+    #: What a row is called in the summary ("steps" of a scenario, "checks" of smoke).
+    unit: str = "steps"
 
     @property
     def ok(self) -> bool:
@@ -94,14 +96,14 @@ def smoke_report(report: SmokeReport) -> RunReport:
     ]
     notes = [f"left in the CRM: {', '.join(report.left_in_crm)}"] if report.left_in_crm else []
     title = f"appconnect smoke: {report.platform}"
-    return RunReport(title, f"run {report.run_id}", rows, notes)
+    return RunReport(title, f"run {report.run_id}", rows, notes, unit="checks")
 
 
 def render_html(report: RunReport) -> str:
     counts = {s: sum(1 for r in report.rows if r.status == s) for s in ("pass", "fail", "skip")}
     verdict = "passed" if report.ok else "failed"
     summary = (
-        f"{len(report.rows)} steps: {counts['pass']} passed, {counts['fail']} failed, "
+        f"{len(report.rows)} {report.unit}: {counts['pass']} passed, {counts['fail']} failed, "
         f"{counts['skip']} skipped"
     )
     title = f"{report.title} ({verdict})"
@@ -161,7 +163,8 @@ def _diff(diff: BodyDiff | None) -> str:
         for op, text in section.lines:
             css = "del" if op == "-" else "add"
             lines.append(f'<span class="{css}">{_e(op)} {_e(text)}</span>')
-    return f'<pre class="diff">{chr(10).join(lines)}</pre>'
+    # Each line is a block of its own (a coloured band): no newlines between them.
+    return f'<pre class="diff">{"".join(lines)}</pre>'
 
 
 def _calls(calls: Sequence[dict[str, Any]]) -> str:

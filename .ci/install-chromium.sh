@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Chromium for the run report's browser test (tests/test_run_report.py), from Debian's own
+# packages: no tool downloads a browser of its own. Does nothing when it is already there.
+set -euo pipefail
+if command -v chromium >/dev/null 2>&1; then
+    exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+chromium --version
