@@ -6,6 +6,8 @@ if command -v chromium >/dev/null 2>&1; then
     exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+sudo=""
+[ "$(id -u)" = 0 ] || sudo="sudo"  # CI runs as root; a developer's machine may not
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
 chromium --version

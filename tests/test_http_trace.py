@@ -267,3 +267,27 @@ def test_a_lost_answer_is_recorded_then_raised() -> None:
         client.get("https://crm.test/v1/me")
     (exchange,) = trace.exchanges
     assert exchange.status is None and exchange.error == "ReadError: connection reset by peer"
+
+
+def test_commands_that_do_not_use_them_import_none_of_these_features(home: Path) -> None:
+    """Start-up stays as it was: the trace, diffs and the report load only when used."""
+    import subprocess
+    import sys
+
+    watched = [
+        "appconnect.core.transports.http_trace",
+        "appconnect.core.runs.body_diff",
+        "appconnect.core.runs.report_html",
+        "appconnect.cli.observe",
+    ]
+    code = (
+        "import sys\nfrom appconnect.cli import main\n"
+        "sys.argv = ['appconnect', *sys.argv[1:]]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        f"print([m for m in {watched!r} if m in sys.modules], file=sys.stderr)\n"
+    )
+    for args in (["--help"], ["log-call", "--json"], ["logs", "--json"]):
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, text=True, check=False
+        )
+        assert done.stderr.strip().splitlines()[-1] == "[]", (args, done.stderr[-500:])
