@@ -101,6 +101,8 @@ _SECRET_FIELD = re.compile(
 )
 #: Names that are credentials only as a whole (`code` is the OAuth code; `countryCode` is not).
 _SECRET_EXACT = frozenset({"code", "key", "auth", "sig", "assertion", "bearer"})
+#: Names the patterns above catch that hold no secret (OAuth's `token_type: Bearer`).
+_NOT_SECRET = frozenset({"tokentype", "tokenexpiry", "tokenendpoint", "tokenurl"})
 #: A JSON Web Token anywhere in text (header.payload.signature, base64url).
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 #: `Bearer abc`, `Basic abc=`: the scheme stays, the credential goes.
@@ -124,7 +126,11 @@ class Redactor:
 
     def secret_name(self, name: str) -> bool:
         folded = _fold(name)
-        return bool(_SECRET_FIELD.search(folded)) or folded in _SECRET_EXACT or folded in self.names
+        if folded in self.names:
+            return True
+        if folded in _NOT_SECRET:
+            return False
+        return bool(_SECRET_FIELD.search(folded)) or folded in _SECRET_EXACT
 
     def known_values(self) -> list[str]:
         """The harness's secrets now (tokens change during a run), longest first."""

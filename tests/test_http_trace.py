@@ -20,6 +20,7 @@ from foreign.conftest import INSIGHTLY_PROXY
 from foreign.insightly_crm import API_KEY, InsightlyCRM
 from foreign.mockhttp import serving
 from foreign.pipedrive_crm import CLIENT_ID, CLIENT_SECRET, PipedriveCRM
+from test_server_mode import loopback_server  # noqa: F401  (a fixture)
 from typer.testing import Result
 
 from appconnect.core.redaction import REDACTED, Redactor
@@ -174,6 +175,34 @@ def test_oauth_tokens_and_the_client_secret_are_never_shown(
     assert_hidden(result.output, CLIENT_SECRET, *issued)
 
 
+def test_the_fixture_crms_oauth_sign_in_hides_code_tokens_and_client_secret(
+    run: Run, home: Path
+) -> None:
+    Path("appconnect.toml").write_text('[connector]\nauth = "oauth"\n')
+    result = run("--trace", "http", "simulate", "answered-inbound", "--keep", "--json")
+    report = json.loads(result.stdout)
+    assert report["ok"], result.output
+    exchanges = http_of(report)
+    authorize, token = exchanges[0], exchanges[1]
+    assert "/oauth/authorize?client_id=fx-client&" in authorize["url"]
+    assert "code=***" in authorize["response"]["headers"]["location"]
+    assert "code=***" in token["request"]["body"]
+    assert json.loads(token["response"]["body"]) == {
+        "access_token": REDACTED,
+        "refresh_token": REDACTED,
+        "token_type": "Bearer",
+        "expires_in": 3600,
+    }
+    state = CRMState(home / "fixture-crm.json")
+    oauth = state.section("oauth")
+    issued = [*oauth.get("access", {}), *oauth.get("refresh", {})]
+    assert issued  # tokens were issued, and none of them is shown
+    assert_hidden(result.output, oauth["client"]["clientSecret"], *issued)
+    assert {x["request"]["headers"].get("authorization") for x in exchanges[2:]} == {
+        "Bearer ***"
+    }
+
+
 def test_trace_http_on_the_server_target_records_the_harness_requests(run: Run) -> None:
     """The server target's own requests go through the same trace (here: refused at login,
     nothing listening), and the error line stays one line."""
@@ -186,6 +215,32 @@ def test_trace_http_on_the_server_target_records_the_harness_requests(run: Run) 
     assert "HTTP POST http://127.0.0.1:9/apiKeyLogin" in result.stderr
     assert "ConnectError" in result.stderr
     assert_hidden(result.output, "srv-key-1234")
+
+
+def test_on_the_server_target_the_trace_holds_the_requests_to_the_server(
+    run: Run,
+    loopback_server: tuple[str, Path, str],  # noqa: F811  (the fixture imported above)
+) -> None:
+    url, database, key = loopback_server
+    config = Path("appconnect.toml")
+    config.write_text(
+        f'[server]\nurl = "{url}"\nplatform = "fixture"\napi_key = "{key}"\n'
+        f'database = "{database}"\n'
+    )
+    config.chmod(0o600)
+    result = run("--trace", "http", "--target", "server", "simulate", "answered-inbound", "--json")
+    report = json.loads(result.stdout)
+    assert report["ok"], result.output
+    exchanges = http_of(report)
+    login = exchanges[0]
+    assert (login["method"], login["url"]) == ("POST", f"{url}/apiKeyLogin")
+    assert json.loads(login["request"]["body"])["apiKey"] == REDACTED
+    jwt = json.loads(login["response"]["body"])["jwtToken"]
+    assert jwt == REDACTED
+    routes = [(x["method"], x["url"].split("?")[0].removeprefix(url)) for x in exchanges]
+    assert ("PATCH", "/callLog") in routes
+    assert_hidden(result.output, key)
+    assert "eyJ" not in result.output
 
 
 # --- the redactor, on every kind of secret ---------------------------------------------------

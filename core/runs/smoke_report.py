@@ -63,6 +63,7 @@ class SmokeReport:
                     "title": c.title,
                     "status": c.status,
                     "reason": c.reason,
+                    **({"http": [x.as_dict() for x in c.http]} if c.http else {}),
                 }
                 for c in self.checks
             ],

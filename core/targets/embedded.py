@@ -203,7 +203,9 @@ class EmbeddedTarget(Target):
             )
         transport = FaultTransport(transport, self._faults)
         if self.config.trace.http:  # outside the faults: the trace shows what the client saw
-            transport = self._traced(transport)
+            from appconnect.core.transports.http_trace import traced
+
+            self.http_trace, transport = traced(transport, self.config, self._secrets_now)
         client = httpx.Client(
             base_url=self.crm_url, transport=transport, timeout=self.config.crm.timeout
         )
@@ -222,27 +224,18 @@ class EmbeddedTarget(Target):
             client.close()
             raise ConfigError(str(exc), "connector.name") from None
 
-    def _traced(self, transport: httpx.BaseTransport) -> httpx.BaseTransport:
-        from appconnect.core.config import known_secrets
-        from appconnect.core.redaction import Redactor
-        from appconnect.core.transports.http_trace import HttpTrace, HttpTraceTransport
+    @cached_property
+    def _fixture_secrets(self) -> list[str]:
+        if not self.fixture_crm_reachable:
+            return []
+        oauth = self.config.connector.auth == "oauth"  # (its client is made on first use)
+        return [self.crm_state.api_key, *([fixture_oauth_client(self.crm_state)[1]] * oauth)]
 
-        fixed: list[str | None] = []
-
-        def known() -> list[str | None]:
-            if not fixed:  # read once, at the first exchange (the CRM state exists by then)
-                fixed.extend(known_secrets(self.config) or [None])
-                if self.fixture_crm_reachable:
-                    fixed.append(self.crm_state.api_key)
-                    fixed.extend(fixture_oauth_client(self.crm_state))
-            found = list(fixed)
-            user = self._pipeline.user if self._pipeline is not None else None
-            if user is not None:  # the tokens of now: they change when refreshed
-                found += [user.accessToken, user.refreshToken]
-            return found
-
-        self.http_trace = HttpTrace(Redactor(self.config.trace.redact, known))
-        return HttpTraceTransport(transport, self.http_trace)
+    def _secrets_now(self) -> list[str | None]:
+        """The fixture CRM's secrets and the user's tokens of now (refreshes change them)."""
+        user = self._pipeline.user if self._pipeline is not None else None
+        tokens = [user.accessToken, user.refreshToken] if user is not None else []
+        return [*self._fixture_secrets, *tokens]
 
     @property
     def client(self) -> httpx.Client:

@@ -70,15 +70,10 @@ class ServerTarget(Target):
         self.client.close()
 
     def _traced(self, transport: httpx.BaseTransport) -> httpx.BaseTransport:
-        from appconnect.core.config import known_secrets
-        from appconnect.core.redaction import Redactor
-        from appconnect.core.transports.http_trace import HttpTrace, HttpTraceTransport
+        from appconnect.core.transports.http_trace import traced
 
-        def known() -> list[str | None]:
-            return [*known_secrets(self.config), self.client.token]
-
-        self.http_trace = HttpTrace(Redactor(self.config.trace.redact, known))
-        return HttpTraceTransport(transport, self.http_trace)
+        self.http_trace, transport = traced(transport, self.config, lambda: [self.client.token])
+        return transport
 
     @property
     def platform(self) -> str:

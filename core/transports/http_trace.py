@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from appconnect.core.config import HarnessConfig, known_secrets
 from appconnect.core.redaction import Redactor
 from appconnect.core.transports.scope import current_scope
 
@@ -117,3 +119,19 @@ class HttpTraceTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self.inner.close()
+
+
+def traced(
+    inner: httpx.BaseTransport,
+    config: HarnessConfig,
+    secrets_now: Callable[[], Iterable[str | None]],
+) -> tuple[HttpTrace, HttpTraceTransport]:
+    """A trace of `inner`, redacting the config's secrets, `[trace] redact`'s names and what
+    `secrets_now` holds at each exchange (a target's tokens change during a run)."""
+    held = known_secrets(config)
+
+    def known() -> list[str | None]:
+        return [*held, *secrets_now()]
+
+    trace = HttpTrace(Redactor(config.trace.redact, known))
+    return trace, HttpTraceTransport(inner, trace)
