@@ -56,3 +56,9 @@ def show_opened_traces(terminal: Terminal, targets: Iterable[Any]) -> None:
     """The HTTP traces of the targets a command opened, once each (after it ran or failed)."""
     for target in targets:
         show_http(terminal, target.http_exchanges)
+        trace = getattr(target, "http_trace", None)
+        if trace is not None and trace.dropped:
+            terminal.warning(
+                f"the HTTP trace kept the first {len(trace.exchanges)} exchanges "
+                f"and left out {trace.dropped}"
+            )

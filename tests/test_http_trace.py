@@ -346,3 +346,17 @@ def test_commands_that_do_not_use_them_import_none_of_these_features(home: Path)
             [sys.executable, "-c", code, *args], capture_output=True, text=True, check=False
         )
         assert done.stderr.strip().splitlines()[-1] == "[]", (args, done.stderr[-500:])
+
+
+def test_a_long_lived_trace_stops_growing_and_counts_what_it_left_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from appconnect.core.transports import http_trace
+
+    monkeypatch.setattr(http_trace, "MAX_EXCHANGES", 2)
+    trace = HttpTrace()
+    mock = httpx.MockTransport(lambda request: httpx.Response(204))
+    with httpx.Client(transport=HttpTraceTransport(mock, trace)) as client:
+        for _ in range(3):
+            assert client.get("https://crm.test/v1/ping").status_code == 204
+    assert [x.index for x in trace.exchanges] == [1, 2] and trace.dropped == 1

@@ -116,7 +116,10 @@ def test_smoke_report_marks_the_failed_checks(run: Run) -> None:
     statuses = {sid: cls.split()[1] for cls, sid in page.steps}
     assert statuses["step-1"] == "pass" and "fail" in statuses.values()
     assert page.opened == [sid for sid, status in statuses.items() if status == "fail"]
-    assert "8 checks:" in Path("s.html").read_text()
+    html = Path("s.html").read_text()
+    assert "8 checks:" in html
+    log_call = html.split('id="step-4"')[1].split('id="step-5"')[0]
+    assert "log a call" in log_call and "<th>thirdPartyLogId</th><td>act-1</td>" in log_call
     assert run("smoke", "--report", "ok.html").exit_code == 0
     assert Page(Path("ok.html").read_text()).title == "appconnect smoke: fixture (passed)"
 

@@ -90,6 +90,7 @@ def smoke_report(report: SmokeReport) -> RunReport:
             seconds=check.seconds,
             calls=[call.as_dict() for call in check.calls],
             http=[exchange.as_dict() for exchange in check.http],
+            row=redact(check.row) if check.row else None,
             diff=check.body_change(),
         )
         for index, check in enumerate(report.checks, start=1)

@@ -19,6 +19,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal
 
@@ -251,7 +252,10 @@ class Smoke:
         return self.log_id
 
     def _step(self, step: Step) -> StepResult:
-        return self.runner.run_step(len(self.checks), step)
+        result = self.runner.run_step(len(self.checks), step)
+        if result.flow is not None and result.flow.record is not None:
+            self.checks[-1].row = asdict(result.flow.record)
+        return result
 
     def _created_log(self, step: StepResult, what: str) -> str:
         """The CRM log a log step made (remembered for clean-up), or the precise failure."""

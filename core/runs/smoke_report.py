@@ -28,6 +28,8 @@ class Check:
     #: The CRM body as the check read it first and last (before and after its update; from
     #: nothing for a new log), so a failed row can show what changed.
     bodies: tuple[str, str] | None = None
+    #: The callLogs row the check's last flow answered with, if any.
+    row: dict[str, Any] | None = None
 
     def body_change(self) -> BodyDiff | None:
         if self.bodies is None:

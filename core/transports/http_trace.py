@@ -52,12 +52,18 @@ class HttpExchange:
         }
 
 
+#: A trace keeps this many exchanges; a long-lived target (`serve` with `[trace] http`) counts
+#: the rest in `dropped` instead of growing without end.
+MAX_EXCHANGES = 10_000
+
+
 class HttpTrace:
     """The exchanges of one target, in the order they were sent."""
 
     def __init__(self, redactor: Redactor | None = None) -> None:
         self.redactor = redactor or Redactor()
         self.exchanges: list[HttpExchange] = []
+        self.dropped = 0
         self._lock = threading.Lock()
 
     def record(
@@ -66,7 +72,11 @@ class HttpTrace:
         response: httpx.Response | None,
         seconds: float,
         error: BaseException | None = None,
-    ) -> HttpExchange:
+    ) -> HttpExchange | None:
+        if len(self.exchanges) >= MAX_EXCHANGES:
+            with self._lock:
+                self.dropped += 1
+            return None
         redact = self.redactor
         scope = current_scope()
         content_type = request.headers.get("content-type", "")
