@@ -1,13 +1,16 @@
 """What `--trace http`, body diffs and `--report` show: printing and writing, no logic.
 
-Imported only by the commands (and the error wrapper) that use them, when they do.
+Light on purpose (the `--report` option is declared here): the core modules behind these
+features are imported only when a command uses them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
 
 from appconnect.cli.terminal import Terminal
 from appconnect.core.errors import BadInput
@@ -32,14 +35,25 @@ def show_diff(terminal: Terminal, title: str, diff: BodyDiff | None) -> None:
         terminal.diff(title, [(s.section, s.lines) for s in diff.sections])
 
 
-def report_path_writable(path: Path) -> None:
-    """Refuse a report path that cannot be written before the run (bad input, exit 2)."""
+def report_path_writable(path: Path, what: str = "the report") -> None:
+    """Refuse a report path that cannot be written, before the run (bad input, exit 2)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8"):
             pass
     except OSError as exc:
-        raise BadInput(f"cannot write the report: {exc.strerror}", shown(path)) from None
+        raise BadInput(f"cannot write {what}: {exc.strerror}", shown(path)) from None
+
+
+#: `--report FILE.html` of `simulate` and `smoke`.
+ReportOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--report",
+        help="Also write a self-contained HTML report of the run here (FILE.html).",
+        dir_okay=False,
+    ),
+]
 
 
 def write_report(terminal: Terminal, path: Path, report: RunReport) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from appconnect.cli.context import AppContext, app_context, handle_errors
+from appconnect.cli.observe import ReportOption, report_path_writable
 
 if TYPE_CHECKING:
     from appconnect.core.runs.runner import ScenarioRun
@@ -44,14 +44,7 @@ def simulate(
     diff: Annotated[
         bool, typer.Option("--diff", help="Show what each step changed in the CRM body.")
     ] = False,
-    report: Annotated[
-        Path | None,
-        typer.Option(
-            "--report",
-            help="Also write a self-contained HTML report of the run here (FILE.html).",
-            dir_okay=False,
-        ),
-    ] = None,
+    report: ReportOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
 ) -> None:
     """Run a scenario: each step drives the real flow (log, updates, dispositions, server-side
@@ -70,8 +63,6 @@ def simulate(
     loaded = load_scenario(scenario)
     config, config_path = app.config_and_path()
     if report is not None:  # the report shows each step's HTTP exchanges: record them
-        from appconnect.cli.observe import report_path_writable
-
         report_path_writable(report)
         config = config.model_copy(update={"trace": config.trace.model_copy(update={"http": True})})
     before = _pause(app) if step_by_step else None

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from appconnect.cli.context import app_context, handle_errors
+from appconnect.cli.observe import ReportOption, report_path_writable
 from appconnect.core.errors import BadInput
 from appconnect.core.user_files import shown
 
@@ -36,14 +37,7 @@ def smoke(
     keep: Annotated[
         bool, typer.Option("--keep", help="Leave the CRM logs smoke created in a real CRM.")
     ] = False,
-    report_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--report",
-            help="Also write a self-contained HTML report of the run here (FILE.html).",
-            dir_okay=False,
-        ),
-    ] = None,
+    report_file: ReportOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
 ) -> None:
     """Run the checklist against the configured CRM (the fixture CRM by default): connect,
@@ -63,10 +57,8 @@ def smoke(
             update={"connector": config.connector.model_copy(update={"name": connector})}
         )
     if junit is not None:  # a report that cannot be written is bad input: say so before the run
-        _writable(junit)
+        report_path_writable(junit, "the JUnit report")
     if report_file is not None:  # the report shows each check's HTTP exchanges: record them
-        from appconnect.cli.observe import report_path_writable
-
         report_path_writable(report_file)
         config = config.model_copy(update={"trace": config.trace.model_copy(update={"http": True})})
     report = run_smoke(
@@ -122,12 +114,3 @@ def _show_checks(trace_http: bool, terminal: Terminal, checks: list[Check]) -> N
             show_http(terminal, check.http, index)
         if check.status == "fail":
             show_diff(terminal, f"{check.id}: the CRM body before and after", check.body_change())
-
-
-def _writable(path: Path) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8"):
-            pass
-    except OSError as exc:
-        raise BadInput(f"cannot write the JUnit report: {exc.strerror}", shown(path)) from None

@@ -16,10 +16,10 @@ from typing import Any
 
 import httpx
 import pytest
-from foreign.conftest import INSIGHTLY_PROXY
+from foreign.conftest import INSIGHTLY_PROXY, Served, pipedrive, pipedrive_config  # noqa: F401
 from foreign.insightly_crm import API_KEY, InsightlyCRM
 from foreign.mockhttp import serving
-from foreign.pipedrive_crm import CLIENT_ID, CLIENT_SECRET, PipedriveCRM
+from foreign.pipedrive_crm import CLIENT_SECRET
 from test_server_mode import loopback_server  # noqa: F401  (a fixture)
 from typer.testing import Result
 
@@ -134,28 +134,13 @@ def test_a_proxy_connector_against_another_crm_on_loopback(run: Run, insightly: 
     assert_hidden(result.output, API_KEY)
 
 
-@pytest.fixture
-def pipedrive(monkeypatch: pytest.MonkeyPatch) -> Iterator[PipedriveCRM]:
-    """Pipedrive with an expired access token: the run starts with a refresh."""
-    app = PipedriveCRM()
-    tokens = app.state.issue_tokens()
-    monkeypatch.setenv("PD_ACCESS_TOKEN", tokens["access_token"])
-    monkeypatch.setenv("PD_REFRESH_TOKEN", tokens["refresh_token"])
-    monkeypatch.setenv("PIPEDRIVE_CLIENT_ID", CLIENT_ID)
-    monkeypatch.setenv("PIPEDRIVE_CLIENT_SECRET", CLIENT_SECRET)
-    expired = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
-    with serving(app) as url:
-        Path("appconnect.toml").write_text(
-            '[connector]\nname = "foreign.pipedrive_connector:PipedriveConnector"\n'
-            f'[crm]\nurl = "{url}"\noauth_access_token_env = "PD_ACCESS_TOKEN"\n'
-            f'oauth_refresh_token_env = "PD_REFRESH_TOKEN"\noauth_token_expiry = "{expired}"\n'
-        )
-        yield app
-
-
 def test_oauth_tokens_and_the_client_secret_are_never_shown(
-    run: Run, pipedrive: PipedriveCRM
+    run: Run,
+    pipedrive: Served,  # noqa: F811  (the foreign suite's fixture, imported above)
 ) -> None:
+    """An expired access token: the run starts with a refresh, which is traced too."""
+    expired = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
+    pipedrive_config(pipedrive, expiry=expired)
     result = run("--trace", "http", "simulate", "answered-inbound", "--json")
     report = json.loads(result.stdout)
     assert report["ok"], result.output
@@ -169,7 +154,7 @@ def test_oauth_tokens_and_the_client_secret_are_never_shown(
         "Bearer ***",
         "Basic ***",
     }
-    state = pipedrive.state
+    state = pipedrive.app.state
     issued = [*state.access_tokens, *state.refresh_tokens]
     assert len(issued) >= 2  # the refresh happened: new tokens exist, and none is shown
     assert_hidden(result.output, CLIENT_SECRET, *issued)
@@ -333,7 +318,6 @@ def test_commands_that_do_not_use_them_import_none_of_these_features(home: Path)
         "appconnect.core.transports.http_trace",
         "appconnect.core.runs.body_diff",
         "appconnect.core.runs.report_html",
-        "appconnect.cli.observe",
     ]
     code = (
         "import sys\nfrom appconnect.cli import main\n"
