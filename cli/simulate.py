@@ -83,7 +83,7 @@ def simulate(
         from appconnect.cli.observe import write_report
         from appconnect.core.runs.report_html import scenario_report
 
-        write_report(app.terminal, report, scenario_report(run))
+        write_report(app.terminal, report, scenario_report(run, config.trace.redact))
     if not run.ok:
         raise typer.Exit(1)
 

@@ -83,7 +83,7 @@ def smoke(
         from appconnect.cli.observe import write_report
         from appconnect.core.runs.report_html import smoke_report
 
-        write_report(terminal, report_file, smoke_report(report))
+        write_report(terminal, report_file, smoke_report(report, config.trace.redact))
     if as_json:
         terminal.json(report.as_dict())
     else:

@@ -234,3 +234,11 @@ def test_a_passing_run_shows_no_failure_colours(run: Run, tmp_path: Path) -> Non
         colours = png_colours(shot)
         assert FAIL_BACKGROUND not in colours and FAIL_BORDER not in colours
         assert (0x2E, 0x9E, 0x4F) in colours  # the green PASS badges
+
+
+def test_configured_names_are_hidden_in_calls_and_exchanges_alike(run: Run) -> None:
+    Path("appconnect.toml").write_text('[trace]\nredact = ["phone", "phoneNumber"]\n')
+    assert run("simulate", "answered-inbound", "--report", "r.html").exit_code == 0
+    html = Path("r.html").read_text()
+    assert "findContact" in html and "phone=***" in html
+    assert "6505550101" not in html  # the caller's number, in no call, exchange or row

@@ -20,7 +20,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from appconnect.core.flows.trace import redact
-from appconnect.core.redaction import redact_urls
+from appconnect.core.redaction import Redactor, redact_urls
 from appconnect.core.runs.body_diff import BodyDiff
 
 if TYPE_CHECKING:
@@ -56,7 +56,10 @@ class RunReport:
         return all(row.status != "fail" for row in self.rows)
 
 
-def scenario_report(run: ScenarioRun) -> RunReport:
+def scenario_report(run: ScenarioRun, redact_names: Sequence[str] = ()) -> RunReport:
+    """The report of a scenario run; `redact_names` (the config's `[trace] redact`) are hidden
+    in the interface calls too, as the HTTP trace hid them in the exchanges."""
+    hide = Redactor(redact_names).data
     rows = []
     for step in run.steps:
         reasons = list(dict.fromkeys([step.message, *step.failures]))
@@ -68,9 +71,9 @@ def scenario_report(run: ScenarioRun) -> RunReport:
                 step.kind,
                 step.status,
                 [r for r in reasons if r],
-                calls=[call.as_dict() for call in step.calls],
+                calls=[hide(call.as_dict()) for call in step.calls],
                 http=[exchange.as_dict() for exchange in step.http],
-                row=redact(asdict(record)) if record is not None else None,
+                row=hide(redact(asdict(record))) if record is not None else None,
                 diff=step.body_change(),
             )
         )
@@ -79,7 +82,8 @@ def scenario_report(run: ScenarioRun) -> RunReport:
     return RunReport(f"appconnect simulate: {run.scenario}", subtitle, rows, notes)
 
 
-def smoke_report(report: SmokeReport) -> RunReport:
+def smoke_report(report: SmokeReport, redact_names: Sequence[str] = ()) -> RunReport:
+    hide = Redactor(redact_names).data
     rows = [
         ReportRow(
             index,
@@ -88,9 +92,9 @@ def smoke_report(report: SmokeReport) -> RunReport:
             check.status,
             [check.reason] if check.reason else [],
             seconds=check.seconds,
-            calls=[call.as_dict() for call in check.calls],
+            calls=[hide(call.as_dict()) for call in check.calls],
             http=[exchange.as_dict() for exchange in check.http],
-            row=redact(check.row) if check.row else None,
+            row=hide(redact(check.row)) if check.row else None,
             diff=check.body_change(),
         )
         for index, check in enumerate(report.checks, start=1)
