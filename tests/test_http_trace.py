@@ -83,6 +83,16 @@ def test_simulate_groups_exchanges_by_step_with_their_interface(run: Run) -> Non
     assert "recording/841" in recording[1]["request"]["body"]
 
 
+def test_the_environment_turns_it_on_and_a_bad_kind_is_one_line(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = run("--trace", "curl", "log-call")
+    assert bad.exit_code == 2 and bad.stderr.count("\n") == 1
+    assert "'curl' is not one of 'http'" in bad.stderr
+    monkeypatch.setenv("APPCONNECT_TRACE", "http")
+    assert "HTTP POST http://fixture-crm.embedded/v1/activities" in run("log-call").stderr
+
+
 def test_without_the_option_nothing_is_recorded(run: Run) -> None:
     result = run("simulate", "answered-inbound", "--json")
     assert "http" not in json.loads(result.stdout)["steps"][0]
