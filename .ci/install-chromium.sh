@@ -9,5 +9,5 @@ export DEBIAN_FRONTEND=noninteractive
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"  # CI runs as root; a developer's machine may not
 $sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+$sudo apt-get install -y -qq chromium >/dev/null
 chromium --version
