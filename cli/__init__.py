@@ -99,6 +99,15 @@ def root(
             "--fault-rate", min=0, max=1, help="Random faults on this share of CRM requests."
         ),
     ] = None,
+    trace: Annotated[
+        Literal["http"] | None,
+        typer.Option(
+            "--trace",
+            envvar="APPCONNECT_TRACE",
+            help="http: show every HTTP request the connector makes and its answer (secrets "
+            "redacted). `simulate --trace` shows the interface calls.",
+        ),
+    ] = None,
     debug: Annotated[
         bool, typer.Option("--debug", envvar="APPCONNECT_DEBUG", help="Show tracebacks.")
     ] = False,
@@ -115,6 +124,7 @@ def root(
         target_kind=target,
         fault_rules=list(fault or []),
         fault_rate=fault_rate,
+        trace_http=trace == "http",
     )
 
 

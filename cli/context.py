@@ -34,6 +34,10 @@ class AppContext:
     fault_rules: list[str] = field(default_factory=list)
     fault_rate: float | None = None
     terminal: Terminal = field(default_factory=Terminal)
+    #: `--trace http`: record the connector's HTTP exchanges and show them.
+    trace_http: bool = False
+    #: Targets opened by `target()`: their HTTP traces are shown when the command ends.
+    opened: list[Target] = field(default_factory=list)
 
     def target(self, *, sandbox: bool = False) -> Target:
         """The target the commands drive: `--target` (our core in-process, or a server)."""
@@ -41,13 +45,15 @@ class AppContext:
         from appconnect.core.targets.factory import open_target
 
         config, path = self.config_and_path()
-        return open_target(
+        opened = open_target(
             config,
             kind=self.target_kind,
             home=self.home or harness_home(),
             config_path=path,
             sandbox=sandbox,
         )
+        self.opened.append(opened)
+        return opened
 
     def embedded(self) -> EmbeddedTarget:
         """Our core in-process, whatever `--target` says (serve, fixture-crm)."""
@@ -83,6 +89,10 @@ class AppContext:
                 }
             )
             config = config.model_copy(update={"faults": faults})
+        if self.trace_http:
+            config = config.model_copy(
+                update={"trace": config.trace.model_copy(update={"http": True})}
+            )
         return self.with_connector(config), path
 
     def with_connector(self, config: HarnessConfig) -> HarnessConfig:
@@ -120,6 +130,11 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
                 raise
             message = f"unexpected {type(exc).__name__}: {exc} (re-run with --debug for details)"
             raise app.terminal.abort(message, 1) from None
+        finally:
+            if app.opened and app.trace_http:  # also after a failure: that is when it helps
+                from appconnect.cli.observe import show_opened_traces
+
+                show_opened_traces(app.terminal, app.opened)
 
     return wrapper
 

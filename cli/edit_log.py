@@ -26,6 +26,10 @@ def edit_log(
     show_body: Annotated[
         bool, typer.Option("--show-body", help="Print the body core recomposed.")
     ] = False,
+    diff: Annotated[
+        bool,
+        typer.Option("--diff/--no-diff", help="Show what the update changed in the CRM body."),
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Edit a logged call's subject and/or note; core recomposes from the CRM's body."""
@@ -34,5 +38,10 @@ def edit_log(
         result = core.edit_log(session_id, subject=subject, note=note)
         calls = core.calls
     show_flow(app.terminal, result, calls, as_json=as_json, show_body=show_body)
+    if diff and not as_json:
+        from appconnect.cli.observe import show_diff
+        from appconnect.core.runs.body_diff import flow_body_change
+
+        show_diff(app.terminal, "CRM body", flow_body_change(calls, result))
     if not result.successful:
         raise typer.Exit(1)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from appconnect.cli.context import AppContext, app_context, handle_errors
+from appconnect.cli.observe import ReportOption, report_path_writable
 
 if TYPE_CHECKING:
     from appconnect.core.runs.runner import ScenarioRun
@@ -40,6 +41,10 @@ def simulate(
             "session ids get a per-run suffix so runs can repeat.",
         ),
     ] = False,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="Show what each step changed in the CRM body.")
+    ] = False,
+    report: ReportOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
 ) -> None:
     """Run a scenario: each step drives the real flow (log, updates, dispositions, server-side
@@ -57,6 +62,9 @@ def simulate(
     app = app_context(ctx)
     loaded = load_scenario(scenario)
     config, config_path = app.config_and_path()
+    if report is not None:  # the report shows each step's HTTP exchanges: record them
+        report_path_writable(report)
+        config = config.model_copy(update={"trace": config.trace.model_copy(update={"http": True})})
     before = _pause(app) if step_by_step else None
     on_server = app.target_kind == "server"
     run = run_scenario(
@@ -70,7 +78,12 @@ def simulate(
         target="server" if on_server else "embedded",
         config_path=config_path,
     )
-    show_run(app, run, trace=trace, as_json=as_json)
+    show_run(app, run, trace=trace, as_json=as_json, diff=diff)
+    if report is not None:
+        from appconnect.cli.observe import write_report
+        from appconnect.core.runs.report_html import scenario_report
+
+        write_report(app.terminal, report, scenario_report(run, config.trace.redact))
     if not run.ok:
         raise typer.Exit(1)
 
@@ -84,7 +97,9 @@ def _pause(app: AppContext) -> Any:
     return before
 
 
-def show_run(app: AppContext, run: ScenarioRun, *, trace: bool, as_json: bool) -> None:
+def show_run(
+    app: AppContext, run: ScenarioRun, *, trace: bool, as_json: bool, diff: bool = False
+) -> None:
     terminal = app.terminal
     if as_json:
         terminal.json(run.as_dict())
@@ -98,6 +113,14 @@ def show_run(app: AppContext, run: ScenarioRun, *, trace: bool, as_json: bool) -
         for step in run.steps:
             for call in step.calls:
                 terminal.trace(step.index, call.as_dict())
+    if app.trace_http or diff:
+        from appconnect.cli.observe import show_diff, show_http
+
+        for step in run.steps:
+            if app.trace_http:
+                show_http(terminal, step.http, step.index)
+            if diff:
+                show_diff(terminal, f"step {step.index}: {step.name}", step.body_change())
     if run.left_in_crm:
         terminal.warning("left in the CRM: " + ", ".join(run.left_in_crm))
     passed = sum(1 for s in run.steps if s.status == "pass")

@@ -28,6 +28,10 @@ def simulate_recording(
     show_body: Annotated[
         bool, typer.Option("--show-body", help="Print the body core recomposed.")
     ] = False,
+    diff: Annotated[
+        bool,
+        typer.Option("--diff/--no-diff", help="Show what the update changed in the CRM body."),
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Send the later update App Connect sends when a recording lands: only the link changes.
@@ -44,5 +48,10 @@ def simulate_recording(
     assert step.flow is not None  # a recording step always runs the update flow
     result = step.flow
     show_flow(app.terminal, result, step.calls, as_json=as_json, show_body=show_body)
+    if diff and not as_json:
+        from appconnect.cli.observe import show_diff
+        from appconnect.core.runs.body_diff import flow_body_change
+
+        show_diff(app.terminal, "CRM body", flow_body_change(step.calls, result))
     if not result.successful:
         raise typer.Exit(1)

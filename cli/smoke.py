@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from appconnect.cli.context import app_context, handle_errors
+from appconnect.cli.observe import ReportOption, report_path_writable
 from appconnect.core.errors import BadInput
 from appconnect.core.user_files import shown
+
+if TYPE_CHECKING:
+    from appconnect.cli.terminal import Terminal
+    from appconnect.core.runs.smoke_report import Check
 
 
 def register(app: typer.Typer) -> None:
@@ -32,6 +37,7 @@ def smoke(
     keep: Annotated[
         bool, typer.Option("--keep", help="Leave the CRM logs smoke created in a real CRM.")
     ] = False,
+    report_file: ReportOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
 ) -> None:
     """Run the checklist against the configured CRM (the fixture CRM by default): connect,
@@ -51,7 +57,10 @@ def smoke(
             update={"connector": config.connector.model_copy(update={"name": connector})}
         )
     if junit is not None:  # a report that cannot be written is bad input: say so before the run
-        _writable(junit)
+        report_path_writable(junit, "the JUnit report")
+    if report_file is not None:  # the report shows each check's HTTP exchanges: record them
+        report_path_writable(report_file)
+        config = config.model_copy(update={"trace": config.trace.model_copy(update={"http": True})})
     report = run_smoke(
         config,
         home=app.home or harness_home(),
@@ -70,6 +79,11 @@ def smoke(
             raise BadInput(f"cannot write the JUnit report: {exc.strerror}", shown(junit)) from None
     counts = report.counts()
     terminal = app.terminal
+    if report_file is not None:
+        from appconnect.cli.observe import write_report
+        from appconnect.core.runs.report_html import smoke_report
+
+        write_report(terminal, report_file, smoke_report(report, config.trace.redact))
     if as_json:
         terminal.json(report.as_dict())
     else:
@@ -78,6 +92,7 @@ def smoke(
             ("check", "status", "reason"),
             ((c.id, c.status, c.reason) for c in report.checks),
         )
+        _show_checks(app.trace_http, terminal, report.checks)
         if report.left_in_crm:
             terminal.warning("left in the CRM: " + ", ".join(report.left_in_crm))
         summary = f"{counts['pass']} passed, {counts['fail']} failed, {counts['skip']} skipped"
@@ -89,10 +104,13 @@ def smoke(
         raise typer.Exit(1)
 
 
-def _writable(path: Path) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8"):
-            pass
-    except OSError as exc:
-        raise BadInput(f"cannot write the JUnit report: {exc.strerror}", shown(path)) from None
+def _show_checks(trace_http: bool, terminal: Terminal, checks: list[Check]) -> None:
+    """The HTTP trace per check (`--trace http`), and what each failed check's update did to
+    the CRM body: the diff is what explains "dropped …" and "does not hold …"."""
+    from appconnect.cli.observe import show_diff, show_http
+
+    for index, check in enumerate(checks, start=1):
+        if trace_http:
+            show_http(terminal, check.http, index)
+        if check.status == "fail":
+            show_diff(terminal, f"{check.id}: the CRM body before and after", check.body_change())

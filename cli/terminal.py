@@ -95,6 +95,33 @@ class Terminal:
         err.print("    arguments: " + arguments, soft_wrap=True)
         err.print("    result: " + result, soft_wrap=True)
 
+    def http_exchange(self, exchange: dict[str, Any], step: int | None = None) -> None:
+        """One HTTP exchange of `--trace http` (already redacted), on stderr."""
+        err = self._console(stderr=True)
+        status = exchange["status"] if exchange["status"] is not None else exchange["error"]
+        where = f"[{step}] " if step is not None else ""
+        via = f" ({exchange['interface']})" if exchange["interface"] else ""
+        line = f"{where}HTTP {exchange['method']} {exchange['url']} -> {status}"
+        err.print(f"{line} {exchange['ms']} ms{via}", soft_wrap=True, style="cyan")
+        for side in ("request", "response"):
+            part = exchange[side]
+            err.print(f"    {side} headers: " + json.dumps(part["headers"]), soft_wrap=True)
+            if part["body"]:
+                err.print(f"    {side} body: " + part["body"], soft_wrap=True)
+
+    def diff(self, title: str, sections: Sequence[tuple[str, Sequence[tuple[str, str]]]]) -> None:
+        """A body diff per section: `-` red, `+` green on a terminal, plain text when piped."""
+        with _stdout_reader_may_leave():
+            out = self._console(stderr=False)
+            out.print(f"--- {title}", style="bold", soft_wrap=True)
+            if not sections:
+                out.print("(body unchanged)", style="dim", soft_wrap=True)
+            for section, lines in sections:
+                out.print(f"@@ {section}", style="cyan", soft_wrap=True)
+                for op, text in lines:
+                    out.print(f"{op} {text}", style="red" if op == "-" else "green", soft_wrap=True)
+            sys.stdout.flush()
+
     def abort(self, text: str, code: int) -> typer.Exit:
         """Print the one-line error and return the Exit to raise."""
         self._console(stderr=True).print(f"Error: {redact_urls(text)}", style="red", soft_wrap=True)

@@ -209,6 +209,16 @@ class FaultsConfig(_Section):
     seed: int = 0
 
 
+class TraceConfig(_Section):
+    """What `--trace http` and run reports record (core/transports/http_trace.py)."""
+
+    #: Record and show every HTTP exchange under the connector (`--trace http` sets it).
+    http: bool = False
+    #: More field names whose values are secrets, redacted in JSON and form bodies, query
+    #: parameters and headers (`ssn`, `x-tenant-secret`); the known secrets always are.
+    redact: list[str] = Field(default_factory=list)
+
+
 class ServerConfig(_Section):
     """A running App Connect server to drive (`--target server`)."""
 
@@ -257,6 +267,7 @@ class HarnessConfig(_Section):
     retries: RetryConfig = RetryConfig()
     server: ServerConfig = ServerConfig()
     faults: FaultsConfig = FaultsConfig()
+    trace: TraceConfig = TraceConfig()
     #: Call plugins by entry-point name or `module:callable`, run in order (core/flows/plugins.py).
     plugins: list[str] = Field(default_factory=list)
 
@@ -359,6 +370,30 @@ def file_secrets(config: HarnessConfig) -> list[str]:
     if url_has_secret(config.server.database):  # postgres://user:password@host/db
         held.append("server.database")
     return held
+
+
+def known_secrets(config: HarnessConfig) -> list[str]:
+    """Every secret value the config holds or names in the environment (for redaction);
+    one that cannot be read (an unset variable) is left out, not an error here."""
+    found: list[str | None] = []
+    readers = (
+        config.crm.resolved_api_key,
+        config.server.resolved_api_key,
+        config.server.resolved_secret,
+    )
+    for read in readers:
+        try:
+            found.append(read())
+        except ConfigError:
+            continue
+    try:
+        client, tokens = config.crm.resolved_oauth_client(), config.crm.resolved_oauth_tokens()
+    except ConfigError:
+        client, tokens = None, None
+    found += [client[1] if client else None, config.identity.hash_key]
+    if tokens is not None:
+        found += [tokens.access_token, tokens.refresh_token]
+    return [value for value in found if value]
 
 
 def _first_problem(exc: ValidationError) -> str:

@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from appconnect.connectors.errors import CRMError
 from appconnect.core.config import HarnessConfig
@@ -36,6 +36,10 @@ from appconnect.core.targets.base import Target
 from appconnect.core.targets.crm_access import UserEdit
 from appconnect.core.targets.factory import open_target
 
+if TYPE_CHECKING:
+    from appconnect.core.runs.body_diff import BodyDiff
+    from appconnect.core.transports.http_trace import HttpExchange
+
 Status = Literal["pass", "fail", "skip"]
 
 
@@ -49,10 +53,18 @@ class StepResult:
     calls: list[InterfaceCall] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     flow: FlowResult | None = None
+    #: The HTTP exchanges the step made, when the target records them (`[trace] http`).
+    http: list[HttpExchange] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.status != "fail"
+
+    def body_change(self) -> BodyDiff | None:
+        """What the step's flow changed in the CRM body (None: it wrote none, or unknown)."""
+        from appconnect.core.runs.body_diff import flow_body_change
+
+        return flow_body_change(self.calls, self.flow)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +75,7 @@ class StepResult:
             "message": self.message,
             "failures": self.failures,
             "calls": [call.as_dict() for call in self.calls],
+            **({"http": [exchange.as_dict() for exchange in self.http]} if self.http else {}),
         }
 
 
@@ -133,6 +146,9 @@ class ScenarioRunner:
         self._skipped_from: str | None = None
         #: The CRM logs the run's log steps made, for clean-up.
         self.created: list[str] = []
+        #: HTTP exchanges up to here belong to no step; the login's (below, or at the first
+        #: step) belong to the first.
+        self._http_seen = len(target.http_exchanges)
         # The scenario's settings hold for this run only.
         target.use_user_settings(
             {
@@ -172,6 +188,8 @@ class ScenarioRunner:
                 raise
             result = StepResult(index, step.kind, name, "fail", str(exc), failures=[str(exc)])
         result.calls = list(calls[start:])
+        exchanges = self.target.http_exchanges
+        result.http, self._http_seen = list(exchanges[self._http_seen :]), len(exchanges)
         made = result.flow.log_id if result.flow and result.flow.successful else None
         if isinstance(step, LogStep | SsclLogStep) and made and made not in self.created:
             self.created.append(made)

@@ -19,12 +19,14 @@ import re
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal
 
 from appconnect.connectors.errors import CRMError
 from appconnect.core.config import HarnessConfig
 from appconnect.core.errors import ConfigError, HarnessError
+from appconnect.core.flows.trace import InterfaceCall
 from appconnect.core.runs.body_units import dropped_units
 from appconnect.core.runs.runner import ScenarioRunner, StepResult
 from appconnect.core.runs.scenarios import (
@@ -70,6 +72,9 @@ class Smoke:
         self._runner: ScenarioRunner | None = None
         self.log_id: str | None = None
         self.created: list[str] = []
+        #: The CRM bodies the running check read, in order.
+        self._reads: list[str] = []
+        self._connected = False
 
     # --- the checklist -------------------------------------------------------------------
 
@@ -95,6 +100,8 @@ class Smoke:
     def _run_check(self, check: Check, needs: tuple[str, ...], method: CheckMethod) -> None:
         self.checks.append(check)
         started = time.perf_counter()
+        calls_start, http_start = len(self._calls()), len(self.target.http_exchanges)
+        self._reads = []
         unmet = [c.id for c in self.checks if c.id in needs and c.status != "pass"]
         try:
             if unmet:
@@ -112,9 +119,20 @@ class Smoke:
             check.status, check.reason = "fail", _raised(exc)
         finally:
             check.seconds = time.perf_counter() - started
+            check.calls = list(self._calls()[calls_start:])
+            check.http = list(self.target.http_exchanges[http_start:])
+            if self._reads:
+                first = self._reads[0] if len(self._reads) > 1 else ""
+                check.bodies = (first, self._reads[-1])
+
+    def _calls(self) -> list[InterfaceCall]:
+        """The target's trace so far; none before the user is connected (reading the trace
+        of an embedded target connects the user, which only the connect check may do)."""
+        return self.target.calls if self._connected else []
 
     def connect(self, check: Check) -> None:
         check.reason = f"user {self.target.connect()}"  # the login happens here
+        self._connected = True
 
     def interfaces(self, check: Check) -> None:
         implemented = self.target.implemented()
@@ -234,7 +252,10 @@ class Smoke:
         return self.log_id
 
     def _step(self, step: Step) -> StepResult:
-        return self.runner.run_step(len(self.checks), step)
+        result = self.runner.run_step(len(self.checks), step)
+        if result.flow is not None and result.flow.record is not None:
+            self.checks[-1].row = asdict(result.flow.record)
+        return result
 
     def _created_log(self, step: StepResult, what: str) -> str:
         """The CRM log a log step made (remembered for clean-up), or the precise failure."""
@@ -318,6 +339,7 @@ class Smoke:
         record = self.target.read_crm_log(rows[0])
         if record is None:
             raise _Failed(f"CRM log {log_id} cannot be read back ({self.target.crm.description})")
+        self._reads.append(record.body)
         return record
 
     def cleanup(self) -> list[str]:

@@ -4,7 +4,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from appconnect.core.flows.trace import InterfaceCall
+    from appconnect.core.runs.body_diff import BodyDiff
+    from appconnect.core.transports.http_trace import HttpExchange
 
 Status = Literal["pass", "fail", "skip"]
 
@@ -16,6 +21,22 @@ class Check:
     status: Status = "pass"
     reason: str = ""
     seconds: float = 0.0
+    #: What the check made the connector do: its interface calls and (with `[trace] http`)
+    #: HTTP exchanges, for the run report.
+    calls: list[InterfaceCall] = field(default_factory=list)
+    http: list[HttpExchange] = field(default_factory=list)
+    #: The CRM body as the check read it first and last (before and after its update; from
+    #: nothing for a new log), so a failed row can show what changed.
+    bodies: tuple[str, str] | None = None
+    #: The callLogs row the check's last flow answered with, if any.
+    row: dict[str, Any] | None = None
+
+    def body_change(self) -> BodyDiff | None:
+        if self.bodies is None:
+            return None
+        from appconnect.core.runs.body_diff import body_diff
+
+        return body_diff(*self.bodies)
 
 
 @dataclass
@@ -44,6 +65,7 @@ class SmokeReport:
                     "title": c.title,
                     "status": c.status,
                     "reason": c.reason,
+                    **({"http": [x.as_dict() for x in c.http]} if c.http else {}),
                 }
                 for c in self.checks
             ],

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from appconnect.core.checks.reconcile import Progress
     from appconnect.core.checks.repair import RepairReport
     from appconnect.core.transports.faults import FaultPlan
+    from appconnect.core.transports.http_trace import HttpExchange
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,12 @@ class Target(ABC):
     @abstractmethod
     def calls(self) -> list[InterfaceCall]:
         """What was called so far: interface calls, or a server's routes."""
+
+    @property
+    def http_exchanges(self) -> list[HttpExchange]:
+        """The HTTP exchanges recorded so far (`[trace] http` on), else none."""
+        trace = getattr(self, "http_trace", None)
+        return trace.exchanges if trace is not None else []
 
     @property
     def ephemeral(self) -> bool:

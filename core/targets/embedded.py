@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from appconnect.core.checks.interfaces import CheckOptions, CheckReport
     from appconnect.core.checks.reconcile import Progress
     from appconnect.core.checks.repair import RepairReport
+    from appconnect.core.transports.http_trace import HttpTrace
 
 EMBEDDED_CRM_URL = "http://fixture-crm.embedded"
 
@@ -100,6 +101,8 @@ class EmbeddedTarget(Target):
         self._crm_state: CRMState | None = crm_state
         self._pipeline: Pipeline | None = None
         self._client: httpx.Client | None = None
+        #: The HTTP trace under the connector, when `[trace] http` is on.
+        self.http_trace: HttpTrace | None = None
 
     @classmethod
     def open(
@@ -198,10 +201,13 @@ class EmbeddedTarget(Target):
             transport = (
                 fixture_transport(self.crm_state) if self.embedded_crm else httpx.HTTPTransport()
             )
+        transport = FaultTransport(transport, self._faults)
+        if self.config.trace.http:  # outside the faults: the trace shows what the client saw
+            from appconnect.core.transports.http_trace import traced
+
+            self.http_trace, transport = traced(transport, self.config, self._secrets_now)
         client = httpx.Client(
-            base_url=self.crm_url,
-            transport=FaultTransport(transport, self._faults),
-            timeout=self.config.crm.timeout,
+            base_url=self.crm_url, transport=transport, timeout=self.config.crm.timeout
         )
         self._client = client  # core's own requests (the OAuth token endpoint) go here too
         options: dict[str, Any] = {"auth_type": self.config.connector.auth}
@@ -217,6 +223,19 @@ class EmbeddedTarget(Target):
         except ConnectorNotFound as exc:
             client.close()
             raise ConfigError(str(exc), "connector.name") from None
+
+    @cached_property
+    def _fixture_secrets(self) -> list[str]:
+        if not self.fixture_crm_reachable:
+            return []
+        oauth = self.config.connector.auth == "oauth"  # (its client is made on first use)
+        return [self.crm_state.api_key, *([fixture_oauth_client(self.crm_state)[1]] * oauth)]
+
+    def _secrets_now(self) -> list[str | None]:
+        """The fixture CRM's secrets and the user's tokens of now (refreshes change them)."""
+        user = self._pipeline.user if self._pipeline is not None else None
+        tokens = [user.accessToken, user.refreshToken] if user is not None else []
+        return [*self._fixture_secrets, *tokens]
 
     @property
     def client(self) -> httpx.Client:

@@ -30,6 +30,7 @@ from appconnect.core.targets.server_db import ServerDatabase, database_from_env,
 if TYPE_CHECKING:
     from appconnect.core.checks.interfaces import CheckOptions, CheckReport
     from appconnect.core.checks.reconcile import Progress
+    from appconnect.core.transports.http_trace import HttpTrace
 
 __all__ = ["ServerTarget", "database_from_env"]
 
@@ -50,6 +51,10 @@ class ServerTarget(Target):
         self.config = config
         self._platform = server.platform or config.platform
         self._base = config_dir or Path.cwd()
+        #: The harness's own requests to the server, when `[trace] http` is on.
+        self.http_trace: HttpTrace | None = None
+        if config.trace.http:
+            transport = self._traced(transport or httpx.HTTPTransport())
         self.client = ServerClient(
             server.url,
             self._platform,
@@ -63,6 +68,12 @@ class ServerTarget(Target):
 
     def close(self) -> None:
         self.client.close()
+
+    def _traced(self, transport: httpx.BaseTransport) -> httpx.BaseTransport:
+        from appconnect.core.transports.http_trace import traced
+
+        self.http_trace, transport = traced(transport, self.config, lambda: [self.client.token])
+        return transport
 
     @property
     def platform(self) -> str:
