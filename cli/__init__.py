@@ -98,6 +98,23 @@ def root(
             "--fault-rate", min=0, max=1, help="Random faults on this share of CRM requests."
         ),
     ] = None,
+    record: Annotated[
+        Path | None,
+        typer.Option(
+            "--record",
+            help="Record the connector's CRM traffic to this cassette (YAML; .json for JSON), "
+            "secrets scrubbed; replaces the file. See docs/record-replay.md.",
+            dir_okay=False,
+        ),
+    ] = None,
+    replay: Annotated[
+        Path | None,
+        typer.Option(
+            "--replay",
+            help="Answer the connector's CRM requests from this cassette: no CRM needed.",
+            dir_okay=False,
+        ),
+    ] = None,
     debug: Annotated[
         bool, typer.Option("--debug", envvar="APPCONNECT_DEBUG", help="Show tracebacks.")
     ] = False,
@@ -114,6 +131,8 @@ def root(
         target_kind=target,
         fault_rules=list(fault or []),
         fault_rate=fault_rate,
+        record=record,
+        replay=replay,
     )
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
 import typer
 
@@ -34,6 +35,33 @@ class AppContext:
     fault_rules: list[str] = field(default_factory=list)
     fault_rate: float | None = None
     terminal: Terminal = field(default_factory=Terminal)
+    #: `--record CASSETTE` / `--replay CASSETTE` (core/transports/cassette.py).
+    record: Path | None = None
+    replay: Path | None = None
+    _cassette_open: bool = False
+
+    @contextmanager
+    def cassette(self) -> Iterator[None]:
+        """The command's CRM traffic recorded or replayed, when asked for; else nothing."""
+        if (self.record is None and self.replay is None) or self._cassette_open:
+            yield
+            return
+        from appconnect.core.errors import BadInput
+        from appconnect.core.transports.cassette import cassette
+
+        if self.record is not None and self.replay is not None:
+            raise BadInput("give --record or --replay, not both", "cassette")
+        mode: Literal["record", "replay"] = "record" if self.record is not None else "replay"
+        path = self.record or self.replay
+        assert path is not None
+        self._cassette_open = True
+        try:
+            with cassette(mode, path, self.load_config(), target_kind=self.target_kind) as run:
+                yield
+            if mode == "record":
+                self.terminal.info(f"recorded {run.requests} CRM request(s) to {path}")
+        finally:
+            self._cassette_open = False
 
     def target(self, *, sandbox: bool = False) -> Target:
         """The target the commands drive: `--target` (our core in-process, or a server)."""
@@ -108,7 +136,8 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
 
         app = _find_app(args, kwargs)
         try:
-            return fn(*args, **kwargs)
+            with app.cassette():
+                return fn(*args, **kwargs)
         except HarnessError as exc:
             if app.debug:
                 raise

@@ -247,6 +247,13 @@ def _from_env(variable: str | None, key: str) -> str | None:
     return value
 
 
+class RedactionConfig(_Section):
+    """Field names whose values are private (customer data, not only credentials): scrubbed
+    from cassettes (`--record`) wherever they appear in a JSON or form body or a query."""
+
+    fields: list[str] = Field(default_factory=list)
+
+
 class HarnessConfig(_Section):
     crm: CRMConfig = CRMConfig()
     connector: ConnectorConfig = ConnectorConfig()
@@ -256,6 +263,7 @@ class HarnessConfig(_Section):
     retries: RetryConfig = RetryConfig()
     server: ServerConfig = ServerConfig()
     faults: FaultsConfig = FaultsConfig()
+    redaction: RedactionConfig = RedactionConfig()
     #: Call plugins by entry-point name or `module:callable`, run in order (core/flows/plugins.py).
     plugins: list[str] = Field(default_factory=list)
 

@@ -82,3 +82,8 @@ def _redact_userinfo_text(url: str) -> str:
         authority = f"{REDACTED}@{authority.rsplit('@', 1)[1]}"
     query, fragment = _redact_params(query), _redact_params(fragment)
     return f"{scheme}{sep}{authority}{slash}{path}{question}{query}{hash_mark}{fragment}"
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a query parameter or header named `name` carries a credential."""
+    return bool(_SECRET_PARAM.search(name))
