@@ -180,3 +180,21 @@ def test_oauth_tokens_old_and_refreshed_are_scrubbed_and_the_run_replays(
     assert _without_clock(json.loads(replayed.stdout)) == _without_clock(
         json.loads(recorded.stdout)
     )
+
+
+def test_smoke_replays_with_the_run_id_it_recorded(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INSIGHTLY_API_KEY", API_KEY)
+    with serving(InsightlyCRM()) as url:
+        _config(url)
+        recorded = run("--home", "h", "--record", "smoke.yaml", "smoke", "--json")
+    assert recorded.exit_code == 0, recorded.output
+    replayed = run("--home", "h2", "--replay", "smoke.yaml", "smoke", "--json")
+    assert replayed.exit_code == 0, replayed.output
+    before, after = json.loads(recorded.stdout), json.loads(replayed.stdout)
+    assert after["runId"] == before["runId"]
+    assert [(c["id"], c["status"]) for c in after["checks"]] == [
+        (c["id"], c["status"]) for c in before["checks"]
+    ]
+    assert before["counts"]["pass"] >= 6

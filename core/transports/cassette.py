@@ -17,8 +17,9 @@ the embedded fixture CRM is read by the harness directly and needs no cassette.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -34,6 +35,26 @@ Mode = Literal["record", "replay"]
 MATCH_ON = ("method", "uri", "body")
 #: Every HTTP library vcrpy knows but httpx, the one connectors are given.
 _SKIPPED = ("httplib", "requests", "boto3", "urllib3", "httplib2", "tornado", "aiohttp", "httpx2")
+
+
+#: The cassette of the running command, for `stable_value`.
+_active: ContextVar[Any] = ContextVar("appconnect_cassette", default=None)
+
+
+def stable_value(key: str, make: Callable[[], str]) -> str:
+    """`make()`, kept in the cassette when one records and read back from it on replay.
+
+    For what a run draws at random and sends to the CRM (smoke's run id, a sandboxed
+    scenario's session suffix): the replayed requests then match the recorded ones."""
+    held = _active.get()
+    if held is None:
+        return make()
+    from vcr.errors import MissingMetadataError
+
+    try:
+        return str(held.get_metadata(key, make()))
+    except MissingMetadataError:  # replaying a cassette recorded without it: requests differ
+        return make()
 
 
 class CassetteMiss(HarnessError):
@@ -110,10 +131,14 @@ def cassette(
     )
     manager = recorder.use_cassette(str(path))
     held = manager.__enter__()
+    if mode == "record":
+        held._metadata = {}  # vcrpy loads the old file's values: a re-recording starts afresh
+    token = _active.set(held)
     try:
         _track_misses(held, run, scrubber)
         yield run
     finally:
+        _active.reset(token)
         run.requests = len(held.data) if mode == "record" else held.play_count
         try:
             manager.__exit__(None, None, None)  # saves what was recorded, even on an error
