@@ -12,6 +12,7 @@ from appconnect.cli import (
     bench,
     call_fixtures,
     check_interfaces,
+    completion,
     compose,
     connector,
     edit_log,
@@ -32,7 +33,7 @@ app = typer.Typer(
     help="App Connect's call-logging core as a local harness: log calls through a connector "
     "into a CRM (the bundled fixture CRM by default), edit them, land recordings, check.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     cls=OneLineGroup,
@@ -73,6 +74,7 @@ def root(
             envvar="APPCONNECT_CONNECTOR",
             help="Connector to run, over the config's connector.name: fixture, a proxy *.json "
             "file, an installed plugin name, or module:Class (see `connector list`).",
+            autocompletion=completion.connector_names,
         ),
     ] = None,
     target: Annotated[

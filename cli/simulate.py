@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from appconnect.cli.completion import scenario_names
 from appconnect.cli.context import AppContext, app_context, handle_errors
 
 if TYPE_CHECKING:
@@ -23,7 +24,11 @@ def register(app: typer.Typer) -> None:
 def simulate(
     ctx: typer.Context,
     scenario: Annotated[
-        str, typer.Argument(help="A scenario file (.json/.toml) or a bundled scenario's name.")
+        str,
+        typer.Argument(
+            help="A scenario file (.json/.toml) or a bundled scenario's name.",
+            autocompletion=scenario_names,
+        ),
     ],
     step_by_step: Annotated[
         bool,
@@ -135,7 +140,10 @@ def scenario_schema(ctx: typer.Context) -> None:
 @scenario_group.command("show")
 @handle_errors
 def scenario_show(
-    ctx: typer.Context, name: Annotated[str, typer.Argument(help="A bundled scenario.")]
+    ctx: typer.Context,
+    name: Annotated[
+        str, typer.Argument(help="A bundled scenario.", autocompletion=scenario_names)
+    ],
 ) -> None:
     """Print a scenario as JSON (to copy and edit)."""
     from appconnect.core.runs.scenarios import load_scenario

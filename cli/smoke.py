@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from appconnect.cli.completion import connector_names
 from appconnect.cli.context import app_context, handle_errors
 from appconnect.core.errors import BadInput
 from appconnect.core.user_files import shown
@@ -22,7 +23,9 @@ def smoke(
     connector: Annotated[
         str | None,
         typer.Option(
-            "--connector", help="Connector to check: fixture, or module:Class (default: config)."
+            "--connector",
+            help="Connector to check: fixture, or module:Class (default: config).",
+            autocompletion=connector_names,
         ),
     ] = None,
     junit: Annotated[

@@ -112,8 +112,11 @@ def test_a_request_the_cassette_does_not_hold_is_one_line_naming_it(
     # Another call: its contact lookup was never recorded.
     result = run("--home", "h2", "--replay", "c.yaml", "log-call", "missed")
     assert result.exit_code == 2
-    assert re.match(r"Error: the cassette holds no answer for (GET|POST) "
-                    r"http://127\.0\.0\.1:\d+/v3\.1/\S+ \(1 unmatched; ", result.stderr)
+    assert re.match(
+        r"Error: the cassette holds no answer for (GET|POST) "
+        r"http://127\.0\.0\.1:\d+/v3\.1/\S+ \(1 unmatched; ",
+        result.stderr,
+    )
     assert result.stderr.endswith("re-record it with --record) (c.yaml)\n")
     assert result.stderr.count("\n") == 1
     assert API_KEY not in result.output
@@ -122,12 +125,16 @@ def test_a_request_the_cassette_does_not_hold_is_one_line_naming_it(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--replay", "missing.yaml"], "Error: cassette not found (record it first with --record) "
-                                       "(missing.yaml)\n"),
+        (
+            ["--replay", "missing.yaml"],
+            "Error: cassette not found (record it first with --record) (missing.yaml)\n",
+        ),
         (["--replay", "bad.yaml"], "Error: not a cassette: "),
         (["--record", "a.yaml", "--replay", "b.yaml"], "Error: give --record or --replay, not"),
-        (["--target", "server", "--record", "a.yaml"], "Error: --record records a connector's CRM "
-                                                       "traffic: use --target embedded (a.yaml)\n"),
+        (
+            ["--target", "server", "--record", "a.yaml"],
+            "Error: --record records a connector's CRM traffic: use --target embedded (a.yaml)\n",
+        ),
     ],
 )
 def test_bad_cassette_options_are_one_line_errors(
