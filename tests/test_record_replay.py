@@ -205,3 +205,20 @@ def test_smoke_replays_with_the_run_id_it_recorded(
         (c["id"], c["status"]) for c in before["checks"]
     ]
     assert before["counts"]["pass"] >= 6
+
+
+def test_fault_rules_still_apply_over_a_replay(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INSIGHTLY_API_KEY", API_KEY)
+    with serving(InsightlyCRM()) as url:
+        _config(url)
+        recorded = run("--home", "h", "--record", "c.yaml", "log-call", "--json")
+    assert recorded.exit_code == 0, recorded.output
+    # The fault sits above vcrpy's patch: the first lookup fails before the cassette is
+    # asked, the retry gets the recorded answer.
+    replayed = run("--home", "h2", "--replay", "c.yaml", "--fault", "findContact=503x1",
+                   "log-call", "--json")  # fmt: skip
+    assert replayed.exit_code == 0, replayed.output
+    assert json.loads(replayed.stdout)["logId"] == json.loads(recorded.stdout)["logId"]
+    broken = run("--home", "h3", "--replay", "c.yaml", "--fault", "findContact=503",
+                 "log-call", "--json")  # fmt: skip
+    assert broken.exit_code == 1
