@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +17,12 @@ import pytest
 import yaml
 from typer.testing import Result
 
-from tests.foreign.conftest import INSIGHTLY_PROXY
+from tests.foreign.conftest import INSIGHTLY_PROXY, Served, pipedrive, pipedrive_config
 from tests.foreign.insightly_crm import API_KEY, USER, InsightlyCRM
 from tests.foreign.mockhttp import serving
+from tests.foreign.pipedrive_crm import CLIENT_SECRET
+
+__all__ = ["pipedrive"]  # the foreign suite's fixture: the Pipedrive mock, tokens in the env
 
 Run = Callable[..., Result]
 SESSION = "4001000101"
@@ -30,6 +35,22 @@ def _config(url: str, fields: str = '["EMAIL_ADDRESS", "PHONE"]') -> None:
         f'[crm]\nurl = "{url}"\napi_key_env = "INSIGHTLY_API_KEY"\n'
         f"[redaction]\nfields = {fields}\n"
     )
+
+
+@pytest.fixture
+def record(run: Run, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """`record(cassette, *command)`: the command run with --record against the Insightly
+    mock (served for it alone, then stopped), from the home `h`."""
+    monkeypatch.setenv("INSIGHTLY_API_KEY", API_KEY)
+
+    def recorded(cassette: str, *command: str) -> Result:
+        with serving(InsightlyCRM()) as url:
+            _config(url)
+            result = run("--home", "h", "--record", cassette, *command)
+        assert result.exit_code == 0, result.output
+        return result
+
+    return recorded
 
 
 def _commands(run: Run, home: str, flag: str) -> list[dict[str, Any]]:
@@ -74,14 +95,8 @@ def test_a_recorded_run_replays_offline_with_the_same_results(
     assert "Quote sent." in json.dumps(recorded[1])
 
 
-def test_the_cassette_holds_no_key_token_or_configured_field(
-    run: Run, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("INSIGHTLY_API_KEY", API_KEY)
-    with serving(InsightlyCRM()) as url:
-        _config(url)
-        result = run("--home", "h", "--record", "c.yaml", "log-call", "inbound-answered")
-    assert result.exit_code == 0, result.output
+def test_the_cassette_holds_no_key_token_or_configured_field(record: Callable[..., Result]) -> None:
+    result = record("c.yaml", "log-call", "inbound-answered")
     assert "recorded " in result.stderr and "CRM request(s) to c.yaml" in result.stderr
     text = Path("c.yaml").read_text()
     basic = base64.b64encode(f"{API_KEY}:".encode()).decode()
@@ -102,13 +117,9 @@ def test_the_cassette_holds_no_key_token_or_configured_field(
 
 
 def test_a_request_the_cassette_does_not_hold_is_one_line_naming_it(
-    run: Run, monkeypatch: pytest.MonkeyPatch
+    run: Run, record: Callable[..., Result]
 ) -> None:
-    monkeypatch.setenv("INSIGHTLY_API_KEY", API_KEY)
-    with serving(InsightlyCRM()) as url:
-        _config(url)
-        recorded = run("--home", "h", "--record", "c.yaml", "log-call", "inbound-answered")
-        assert recorded.exit_code == 0
+    record("c.yaml", "log-call", "inbound-answered")
     # Another call: its contact lookup was never recorded.
     result = run("--home", "h2", "--replay", "c.yaml", "log-call", "missed")
     assert result.exit_code == 2
@@ -156,47 +167,32 @@ def test_the_embedded_fixture_crm_needs_no_cassette(run: Run) -> None:
 
 
 def test_oauth_tokens_old_and_refreshed_are_scrubbed_and_the_run_replays(
-    run: Run, monkeypatch: pytest.MonkeyPatch
+    run: Run, pipedrive: Served
 ) -> None:
-    from datetime import UTC, datetime, timedelta
-
-    from tests.foreign.conftest import Served, pipedrive_config
-    from tests.foreign.pipedrive_crm import CLIENT_ID, CLIENT_SECRET, PipedriveCRM
-
-    app = PipedriveCRM()
-    given = app.state.issue_tokens()
-    monkeypatch.setenv("PD_ACCESS_TOKEN", given["access_token"])
-    monkeypatch.setenv("PD_REFRESH_TOKEN", given["refresh_token"])
-    monkeypatch.setenv("PIPEDRIVE_CLIENT_ID", CLIENT_ID)
-    monkeypatch.setenv("PIPEDRIVE_CLIENT_SECRET", CLIENT_SECRET)
+    given = {os.environ["PD_ACCESS_TOKEN"], os.environ["PD_REFRESH_TOKEN"]}
     # Inside App Connect's two-minute window: the first request refreshes the token.
     soon = (datetime.now(UTC) + timedelta(seconds=60)).isoformat(timespec="seconds")
-    with serving(app) as url:
-        pipedrive_config(Served(app, url), expiry=soon)
-        recorded = run("--home", "h", "--record", "pd.json", "log-call", "--json")
+    pipedrive_config(pipedrive, expiry=soon)
+    recorded = run("--home", "h", "--record", "pd.json", "log-call", "--json")
     assert recorded.exit_code == 0, recorded.output
     text = Path("pd.json").read_text()
-    issued = {*app.state.access_tokens, *app.state.refresh_tokens}
-    assert len(issued) >= 3  # the given pair, and the refreshed access token
-    for secret in (*issued, given["access_token"], CLIENT_SECRET):
+    issued = {*pipedrive.app.state.access_tokens, *pipedrive.app.state.refresh_tokens}
+    assert len(issued | given) >= 3  # the given pair, and the refreshed access token
+    for secret in (*issued, *given, CLIENT_SECRET):
         assert secret not in text, "a token or the client secret reached the cassette"
     assert "/oauth/token" in text  # the refresh itself was recorded (the JSON format: .json)
     json.loads(text)
+    served = len(pipedrive.app.router.requests)
     replayed = run("--home", "h2", "--replay", "pd.json", "log-call", "--json")
     assert replayed.exit_code == 0, replayed.output
+    assert len(pipedrive.app.router.requests) == served  # the mock saw none of the replay
     assert _without_clock(json.loads(replayed.stdout)) == _without_clock(
         json.loads(recorded.stdout)
     )
 
 
-def test_smoke_replays_with_the_run_id_it_recorded(
-    run: Run, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("INSIGHTLY_API_KEY", API_KEY)
-    with serving(InsightlyCRM()) as url:
-        _config(url)
-        recorded = run("--home", "h", "--record", "smoke.yaml", "smoke", "--json")
-    assert recorded.exit_code == 0, recorded.output
+def test_smoke_replays_with_the_run_id_it_recorded(run: Run, record: Callable[..., Result]) -> None:
+    recorded = record("smoke.yaml", "smoke", "--json")
     replayed = run("--home", "h2", "--replay", "smoke.yaml", "smoke", "--json")
     assert replayed.exit_code == 0, replayed.output
     before, after = json.loads(recorded.stdout), json.loads(replayed.stdout)
@@ -207,12 +203,8 @@ def test_smoke_replays_with_the_run_id_it_recorded(
     assert before["counts"]["pass"] >= 6
 
 
-def test_fault_rules_still_apply_over_a_replay(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("INSIGHTLY_API_KEY", API_KEY)
-    with serving(InsightlyCRM()) as url:
-        _config(url)
-        recorded = run("--home", "h", "--record", "c.yaml", "log-call", "--json")
-    assert recorded.exit_code == 0, recorded.output
+def test_fault_rules_still_apply_over_a_replay(run: Run, record: Callable[..., Result]) -> None:
+    recorded = record("c.yaml", "log-call", "--json")
     # The fault sits above vcrpy's patch: the first lookup fails before the cassette is
     # asked, the retry gets the recorded answer.
     replayed = run("--home", "h2", "--replay", "c.yaml", "--fault", "findContact=503x1",
