@@ -64,6 +64,7 @@ def test_python_kind_passes_smoke_and_its_own_tests(
     assert report["platform"] == "acme-crm"
     scenario = run("--home", str(tmp_path / "h2"), "simulate", "scenarios/first-call.json")
     assert scenario.exit_code == 0, scenario.output
+    _lint_clean(project)
     # Its pytest test, through our pytest plugin (installed with the harness), in a subprocess.
     tests = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
@@ -71,6 +72,45 @@ def test_python_kind_passes_smoke_and_its_own_tests(
     )  # fmt: skip
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert "2 passed" in tests.stdout
+
+
+def test_python_kind_installed_is_found_by_its_entry_point_name(tmp_path: Path) -> None:
+    """`pip install .` (offline, into a folder on PYTHONPATH): `--connector NAME` works from
+    anywhere, through the `appconnect.connectors` entry point the pyproject declares."""
+    project, site = tmp_path / "project", tmp_path / "site"
+    create = [sys.executable, "-m", "appconnect", "connector", "new", "delta-crm", "--dir"]
+    subprocess.run([*create, str(project)], check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--target", str(site), str(project)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    def appconnect(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "appconnect", "--home", str(tmp_path / "home"), *args],
+            cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    listed = {c["name"]: c for c in json.loads(appconnect("connector", "list", "--json"))}
+    assert listed["delta-crm"]["kind"] == "entry-point"
+    assert listed["delta-crm"]["origin"] == "delta-crm-connector 0.1.0"
+    logged = json.loads(appconnect("--connector", "delta-crm", "log-call", "--json"))
+    assert logged["successful"] is True and logged["callLog"]["platform"] == "delta-crm"
+
+
+def _lint_clean(project: Path) -> None:
+    """The generated Python passes ruff's stock rules (as a new project of its own)."""
+    ruff = Path(sys.executable).with_name("ruff")
+    rules = "E,F,W,I,B,UP,SIM"
+    command = [str(ruff), "check", "--isolated", "--select", rules, "--line-length", "100", "."]
+    done = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_proxy_kind_lints_clean_and_passes_smoke(run: Run, tmp_path: Path) -> None:
@@ -101,6 +141,7 @@ def test_node_kind_passes_smoke_against_the_real_core(run: Run, tmp_path: Path) 
         installed = ensure_installed()
     except NodeUnavailable as exc:
         pytest.skip(f"real @app-connect/core unavailable: {exc}")
+    _lint_clean(project)  # scripts/smoke.py
     (project / "node_modules").symlink_to(installed.node_modules, target_is_directory=True)
     smoke = subprocess.run(
         [sys.executable, "scripts/smoke.py", "--json"],
