@@ -41,7 +41,7 @@ class AppContext:
     _cassette_open: bool = False
 
     @contextmanager
-    def cassette(self) -> Iterator[None]:
+    def cassette(self, command: str = "") -> Iterator[None]:
         """The command's CRM traffic recorded or replayed, when asked for; else nothing."""
         if (self.record is None and self.replay is None) or self._cassette_open:
             yield
@@ -51,6 +51,8 @@ class AppContext:
 
         if self.record is not None and self.replay is not None:
             raise BadInput("give --record or --replay, not both", "cassette")
+        if command in _OTHER_PROCESSES:
+            raise BadInput(f"{command} makes its requests in other processes: no cassette", command)
         mode: Literal["record", "replay"] = "record" if self.record is not None else "replay"
         path = self.record or self.replay
         assert path is not None
@@ -58,8 +60,10 @@ class AppContext:
         try:
             with cassette(mode, path, self.load_config(), target_kind=self.target_kind) as run:
                 yield
-            if mode == "record":
+            if mode == "record" and run.requests:
                 self.terminal.info(f"recorded {run.requests} CRM request(s) to {path}")
+            elif mode == "record":
+                self.terminal.warning(f"no CRM requests: nothing recorded ({path} not written)")
         finally:
             self._cassette_open = False
 
@@ -120,6 +124,10 @@ class AppContext:
         return config.model_copy(update={"connector": connector})
 
 
+#: Commands whose CRM requests are made by worker processes a cassette cannot follow.
+_OTHER_PROCESSES = frozenset({"serve", "bench"})
+
+
 def app_context(ctx: typer.Context) -> AppContext:
     obj = ctx.find_root().obj
     if not isinstance(obj, AppContext):  # a command invoked without the root callback
@@ -136,7 +144,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
 
         app = _find_app(args, kwargs)
         try:
-            with app.cassette():
+            with app.cassette(fn.__name__):
                 return fn(*args, **kwargs)
         except HarnessError as exc:
             if app.debug:

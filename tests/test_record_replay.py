@@ -160,6 +160,22 @@ def test_bad_cassette_options_are_one_line_errors(
     assert not Path("a.yaml").exists()
 
 
+def test_serve_and_bench_refuse_and_a_command_without_crm_requests_writes_nothing(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INSIGHTLY_API_KEY", API_KEY)
+    _config("http://127.0.0.1:9")
+    result = run("--record", "a.yaml", "bench", "--lifecycles", "1")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: bench makes its requests in other processes: no cassette (bench)\n"
+    )
+    result = run("--record", "a.yaml", "logs")
+    assert result.exit_code == 0
+    assert "Warning: no CRM requests: nothing recorded (a.yaml not written)" in result.stderr
+    assert not Path("a.yaml").exists()
+
+
 def test_the_embedded_fixture_crm_needs_no_cassette(run: Run) -> None:
     result = run("--record", "a.yaml", "log-call")
     assert result.exit_code == 2
