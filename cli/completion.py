@@ -49,3 +49,9 @@ def connector_names(incomplete: str) -> list[str]:
 
     names = [source.name for source in available_connectors()]
     return _matching(names, incomplete) + _files(incomplete, (".json",))
+
+
+def connector_kinds(incomplete: str) -> list[str]:
+    from appconnect.core.scaffold import KINDS
+
+    return _matching(list(KINDS), incomplete)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from appconnect.cli.completion import connector_kinds
 from appconnect.cli.context import app_context, handle_errors
 
 connector_group = typer.Typer(
@@ -100,7 +101,11 @@ def new(
     name: Annotated[str, typer.Argument(help="The connector's name: lowercase, e.g. acme-crm.")],
     kind: Annotated[
         str,
-        typer.Option("--kind", help="python (a package), proxy (a JSON file) or node (a server)."),
+        typer.Option(
+            "--kind",
+            help="python (a package), proxy (a JSON file) or node (a server).",
+            autocompletion=connector_kinds,
+        ),
     ] = "python",
     directory: Annotated[
         Path | None,

@@ -59,6 +59,11 @@ def test_connector_names_complete_with_installed_plugins(monkeypatch: pytest.Mon
     assert complete("appconnect smoke --connector ac") == ["acme-crm"]
 
 
+def test_connector_new_kinds_complete() -> None:
+    assert complete("appconnect connector new acme --kind ") == ["python", "proxy", "node"]
+    assert complete("appconnect connector new acme --kind p") == ["python", "proxy"]
+
+
 def test_paths_complete_beside_names() -> None:
     Path("scenarios").mkdir()
     Path("scenarios/first-call.json").write_text("{}")
@@ -69,7 +74,11 @@ def test_paths_complete_beside_names() -> None:
     assert complete("appconnect --connector my") == ["my-crm.proxy.json"]
 
 
-def test_the_completion_script_and_the_install_option_are_there() -> None:
+def test_the_completion_script_and_the_install_option_are_there(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Typer detects the running shell; without detection the shell is named (as in CI logs).
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
     result = CliRunner().invoke(app, ["--show-completion", "bash"], prog_name="appconnect")
     assert result.exit_code == 0
     assert "_APPCONNECT_COMPLETE=complete_bash" in result.stdout
