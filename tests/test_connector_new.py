@@ -65,6 +65,7 @@ def test_python_kind_passes_smoke_and_its_own_tests(
     scenario = run("--home", str(tmp_path / "h2"), "simulate", "scenarios/first-call.json")
     assert scenario.exit_code == 0, scenario.output
     _lint_clean(project)
+    _workflow_runs(project, "python -m appconnect smoke --junit reports/smoke.xml")
     # Its pytest test, through our pytest plugin (installed with the harness), in a subprocess.
     tests = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
@@ -104,6 +105,16 @@ def test_python_kind_installed_is_found_by_its_entry_point_name(tmp_path: Path) 
     assert logged["successful"] is True and logged["callLog"]["platform"] == "delta-crm"
 
 
+def _workflow_runs(project: Path, command: str) -> None:
+    """.github/workflows/smoke.yml is a GitHub Actions workflow with a step running `command`."""
+    import yaml
+
+    workflow = yaml.safe_load((project / ".github/workflows/smoke.yml").read_text())
+    steps = workflow["jobs"]["smoke"]["steps"]
+    assert any(command in step.get("run", "") for step in steps), steps
+    assert workflow[True] == ["push", "pull_request"]  # YAML 1.1 reads `on:` as True
+
+
 def _lint_clean(project: Path) -> None:
     """The generated Python passes ruff's stock rules (as a new project of its own)."""
     ruff = Path(sys.executable).with_name("ruff")
@@ -124,6 +135,7 @@ def test_proxy_kind_lints_clean_and_passes_smoke(run: Run, tmp_path: Path) -> No
     assert report["counts"] == {"pass": 8, "fail": 0, "skip": 0}
     scenario = run("--home", str(tmp_path / "h2"), "simulate", "scenarios/first-call.json")
     assert scenario.exit_code == 0, scenario.output
+    _workflow_runs(project, "python -m appconnect connector lint beta-crm.proxy.json")
 
 
 def test_node_kind_passes_smoke_against_the_real_core(run: Run, tmp_path: Path) -> None:
@@ -142,6 +154,7 @@ def test_node_kind_passes_smoke_against_the_real_core(run: Run, tmp_path: Path) 
     except NodeUnavailable as exc:
         pytest.skip(f"real @app-connect/core unavailable: {exc}")
     _lint_clean(project)  # scripts/smoke.py
+    _workflow_runs(project, "python scripts/smoke.py --junit reports/smoke.xml")
     (project / "node_modules").symlink_to(installed.node_modules, target_is_directory=True)
     smoke = subprocess.run(
         [sys.executable, "scripts/smoke.py", "--json"],
