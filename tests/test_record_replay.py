@@ -230,3 +230,28 @@ def test_fault_rules_still_apply_over_a_replay(run: Run, record: Callable[..., R
     broken = run("--home", "h3", "--replay", "c.yaml", "--fault", "findContact=503",
                  "log-call", "--json")  # fmt: skip
     assert broken.exit_code == 1
+
+
+def test_the_scrubber_rules() -> None:
+    from appconnect.core.transports.scrub import Scrubber
+
+    scrub = Scrubber.build(["k3y-value-123", "abc", None], fields=["e-mail"])
+    assert scrub.secrets == ("k3y-value-123",)  # too short a value would scrub every word
+    assert scrub.url("https://h/v1/x?api_token=t0k&q=k3y-value-123&E_Mail=a@b&page=2") == (
+        "https://h/v1/x?api_token=***&q=***&E_Mail=***&page=2"
+    )
+    assert scrub.header("X-Api-Key", "v") == scrub.header("Cookie", "v") == "***"
+    assert scrub.header("Accept", "text/k3y-value-123") == "text/***"
+    body = {"a": [{"refresh_token": "r", "clientSecret": "s", "email": "x@y", "keep": 1}],
+            "sessionId": "42", "note": "key k3y-value-123 inside", "password": ""}  # fmt: skip
+    assert json.loads(scrub.body(json.dumps(body).encode(), "application/json; charset=utf-8")) == {
+        "a": [{"refresh_token": "***", "clientSecret": "***", "email": "***", "keep": 1}],
+        "sessionId": "42",  # a CRM body's data stays: replay needs it
+        "note": "key *** inside",
+        "password": "",
+    }
+    form = scrub.body(
+        "grant_type=refresh_token&refresh_token=r1&code=c", "application/x-www-form-urlencoded"
+    )
+    assert form == "grant_type=refresh_token&refresh_token=***&code=c"
+    assert scrub.body(b"\xff\xfe", "application/octet-stream") == b"\xff\xfe"
