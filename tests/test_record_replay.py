@@ -119,7 +119,10 @@ def test_the_cassette_holds_no_key_token_or_configured_field(record: Callable[..
 def test_a_request_the_cassette_does_not_hold_is_one_line_naming_it(
     run: Run, record: Callable[..., Result]
 ) -> None:
-    record("c.yaml", "log-call", "inbound-answered")
+    Path("c.yaml").write_text("interactions: [1, 2\n")  # a broken old one is replaced quietly
+    recorded = record("c.yaml", "log-call", "inbound-answered")
+    assert recorded.stderr.splitlines()[-1].startswith("recorded ")
+    assert "Traceback" not in recorded.stderr
     # Another call: its contact lookup was never recorded.
     result = run("--home", "h2", "--replay", "c.yaml", "log-call", "missed")
     assert result.exit_code == 2
@@ -174,6 +177,10 @@ def test_serve_and_bench_refuse_and_a_command_without_crm_requests_writes_nothin
     assert result.exit_code == 0
     assert "Warning: no CRM requests: nothing recorded (a.yaml not written)" in result.stderr
     assert not Path("a.yaml").exists()
+    Path("b.yaml").write_text("an older cassette\n")  # a run that records nothing keeps it
+    assert run("--record", "b.yaml", "logs").exit_code == 0
+    assert Path("b.yaml").read_text() == "an older cassette\n"
+    assert sorted(p.name for p in Path(".").iterdir()) == ["appconnect.toml", "b.yaml"]
 
 
 def test_the_embedded_fixture_crm_needs_no_cassette(run: Run) -> None:

@@ -17,6 +17,7 @@ the embedded fixture CRM is read by the harness directly and needs no cassette.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -105,6 +106,10 @@ def cassette(
     """Record or replay the CRM traffic of what runs inside."""
     import vcr  # only commands run with --record/--replay pay for vcrpy (and PyYAML)
 
+    # Its warnings (an old cassette it cannot read, before a re-recording replaces it) would
+    # reach stderr with a traceback through logging's last-resort handler: ours say enough.
+    logging.getLogger("vcr").addHandler(logging.NullHandler())
+
     where = shown(path)
     flag = f"--{mode}"
     if target_kind != "embedded":
@@ -122,17 +127,20 @@ def cassette(
     recorder = vcr.VCR(
         serializer=serializer,
         record_mode="all" if mode == "record" else "none",
-        drop_unused_requests=True,  # a re-recording replaces the whole cassette
         match_on=MATCH_ON,
         decode_compressed_response=True,  # scrub and store the text, not gzip
         before_record_request=lambda request: _scrub_request(scrubber, request),
         before_record_response=lambda response: _scrub_response(scrubber, response),
         skip_patchers=_SKIPPED,
     )
-    manager = recorder.use_cassette(str(path))
-    held = manager.__enter__()
+    # A recording goes to a fresh file beside the cassette, which replaces it once written
+    # (atomically): the old cassette is never read, and survives a run that records nothing.
+    written = path
     if mode == "record":
-        held._metadata = {}  # vcrpy loads the old file's values: a re-recording starts afresh
+        written = path.with_name(f".{path.name}.recording")
+        written.unlink(missing_ok=True)  # what a killed recording left
+    manager = recorder.use_cassette(str(written))
+    held = manager.__enter__()
     token = _active.set(held)
     try:
         _track_misses(held, run, scrubber)
@@ -142,6 +150,8 @@ def cassette(
         run.requests = len(held.data) if mode == "record" else held.play_count
         try:
             manager.__exit__(None, None, None)  # saves what was recorded, even on an error
+            if written != path and written.exists():
+                written.replace(path)
         except OSError as exc:
             raise BadInput(f"cannot write the cassette: {exc.strerror}", where) from None
         if run.misses:  # whatever the connector made of the error, the run is void
