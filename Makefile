@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Strict editable installs link each file, so a new module or fixture needs a re-install:
 # the stamp is named after the list of package files and changes when that list does.
 FILES_HASH := $(shell find . \( -path ./.venv -o -path ./build -o -path ./.git -o -path ./tests -o -path ./.cache -o -path ./fixtures/node-connector/node_modules \) -prune \
-	-o \( -name '*.py' -o -name '*.json' -o -name '*.toml' -o -name py.typed \) -print | LC_ALL=C sort | cksum | cut -d' ' -f1)
+	-o \( -name '*.py' -o -name '*.json' -o -name '*.toml' -o -name py.typed -o -name '*.tmpl' \) -print | LC_ALL=C sort | cksum | cut -d' ' -f1)
 STAMP := $(VENV)/.installed-$(FILES_HASH)
 
 .PHONY: demo test lint typecheck bench clean fidelity

@@ -12,6 +12,7 @@ from appconnect.cli import (
     bench,
     call_fixtures,
     check_interfaces,
+    completion,
     compose,
     connector,
     edit_log,
@@ -33,7 +34,7 @@ app = typer.Typer(
     help="App Connect's call-logging core as a local harness: log calls through a connector "
     "into a CRM (the bundled fixture CRM by default), edit them, land recordings, check.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     cls=OneLineGroup,
@@ -74,6 +75,7 @@ def root(
             envvar="APPCONNECT_CONNECTOR",
             help="Connector to run, over the config's connector.name: fixture, a proxy *.json "
             "file, an installed plugin name, or module:Class (see `connector list`).",
+            autocompletion=completion.connector_names,
         ),
     ] = None,
     target: Annotated[
@@ -108,6 +110,23 @@ def root(
             "redacted). `simulate --trace` shows the interface calls.",
         ),
     ] = None,
+    record: Annotated[
+        Path | None,
+        typer.Option(
+            "--record",
+            help="Record the connector's CRM traffic to this cassette (YAML; .json for JSON), "
+            "secrets scrubbed; replaces the file. See docs/record-replay.md.",
+            dir_okay=False,
+        ),
+    ] = None,
+    replay: Annotated[
+        Path | None,
+        typer.Option(
+            "--replay",
+            help="Answer the connector's CRM requests from this cassette: no CRM needed.",
+            dir_okay=False,
+        ),
+    ] = None,
     debug: Annotated[
         bool, typer.Option("--debug", envvar="APPCONNECT_DEBUG", help="Show tracebacks.")
     ] = False,
@@ -125,6 +144,8 @@ def root(
         fault_rules=list(fault or []),
         fault_rate=fault_rate,
         trace_http=trace == "http",
+        record=record,
+        replay=replay,
     )
 
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
+from appconnect.cli.completion import scenario_names
 from appconnect.cli.context import app_context, handle_errors
 
 if TYPE_CHECKING:
@@ -23,7 +24,8 @@ def bench(
     scenario: Annotated[
         str | None,
         typer.Argument(
-            help="A scenario run as one lifecycle (default: log, edit, recording, final data)."
+            help="A scenario run as one lifecycle (default: log, edit, recording, final data).",
+            autocompletion=scenario_names,
         ),
     ] = None,
     lifecycles: Annotated[

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from appconnect.cli.completion import call_fixture_names
 from appconnect.cli.context import app_context, handle_errors
 
 
@@ -17,7 +18,11 @@ def register(app: typer.Typer) -> None:
 def call_fixtures(
     ctx: typer.Context,
     name: Annotated[
-        str | None, typer.Argument(help="Print this fixture's JSON (redirect it to a file).")
+        str | None,
+        typer.Argument(
+            help="Print this fixture's JSON (redirect it to a file).",
+            autocompletion=call_fixture_names,
+        ),
     ] = None,
 ) -> None:
     """List the bundled call fixtures; with a NAME, print that fixture to edit a copy of it."""

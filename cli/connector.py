@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from appconnect.cli.completion import connector_kinds
 from appconnect.cli.context import app_context, handle_errors
 
 connector_group = typer.Typer(
@@ -91,3 +92,38 @@ def list_connectors(
         ("name", "kind", "target", "from"),
         ((s.name, s.kind, s.target, s.origin) for s in sources),
     )
+
+
+@connector_group.command("new")
+@handle_errors
+def new(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The connector's name: lowercase, e.g. acme-crm.")],
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind",
+            help="python (a package), proxy (a JSON file) or node (a server).",
+            autocompletion=connector_kinds,
+        ),
+    ] = "python",
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Where to create it (default: ./NAME); must be empty.",
+                      file_okay=False),
+    ] = None,
+) -> None:
+    """Create a working connector project against the fixture CRM: the connector, an
+    appconnect.toml, a scenario and a CI workflow (.github/workflows/smoke.yml) that runs
+    smoke. `appconnect smoke` passes in it as generated.
+
+    Exits 2 when the name or kind is invalid or the directory is not empty.
+    """
+    from appconnect.core.scaffold import create_project, project_for
+
+    app = app_context(ctx)
+    project = project_for(name, kind)
+    target = directory or Path(name)
+    written = create_project(project, target)
+    app.terminal.raw("".join(f"{target / path}\n" for path in written))
+    app.terminal.success(f"created the {kind} connector '{name}' in {target}")

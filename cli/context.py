@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
 import typer
 
@@ -38,6 +39,37 @@ class AppContext:
     trace_http: bool = False
     #: Targets opened by `target()`: their HTTP traces are shown when the command ends.
     opened: list[Target] = field(default_factory=list)
+    #: `--record CASSETTE` / `--replay CASSETTE` (core/transports/cassette.py).
+    record: Path | None = None
+    replay: Path | None = None
+    _cassette_open: bool = False
+
+    @contextmanager
+    def cassette(self, command: str = "") -> Iterator[None]:
+        """The command's CRM traffic recorded or replayed, when asked for; else nothing."""
+        if (self.record is None and self.replay is None) or self._cassette_open:
+            yield
+            return
+        from appconnect.core.errors import BadInput
+        from appconnect.core.transports.cassette import cassette
+
+        if self.record is not None and self.replay is not None:
+            raise BadInput("give --record or --replay, not both", "cassette")
+        if command in _OTHER_PROCESSES:
+            raise BadInput(f"{command} makes its requests in other processes: no cassette", command)
+        mode: Literal["record", "replay"] = "record" if self.record is not None else "replay"
+        path = self.record or self.replay
+        assert path is not None
+        self._cassette_open = True
+        try:
+            with cassette(mode, path, self.load_config(), target_kind=self.target_kind) as run:
+                yield
+            if mode == "record" and run.requests:
+                self.terminal.info(f"recorded {run.requests} CRM request(s) to {path}")
+            elif mode == "record":
+                self.terminal.warning(f"no CRM requests: nothing recorded ({path} not written)")
+        finally:
+            self._cassette_open = False
 
     def target(self, *, sandbox: bool = False) -> Target:
         """The target the commands drive: `--target` (our core in-process, or a server)."""
@@ -102,6 +134,10 @@ class AppContext:
         return config.model_copy(update={"connector": connector})
 
 
+#: Commands whose CRM requests are made by worker processes a cassette cannot follow.
+_OTHER_PROCESSES = frozenset({"serve", "bench"})
+
+
 def app_context(ctx: typer.Context) -> AppContext:
     obj = ctx.find_root().obj
     if not isinstance(obj, AppContext):  # a command invoked without the root callback
@@ -118,7 +154,8 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
 
         app = _find_app(args, kwargs)
         try:
-            return fn(*args, **kwargs)
+            with app.cassette(fn.__name__):
+                return fn(*args, **kwargs)
         except HarnessError as exc:
             if app.debug:
                 raise

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from appconnect.cli.completion import call_fixture_names
 from appconnect.cli.context import app_context, handle_errors
 from appconnect.cli.flow_output import show_flow
 
@@ -23,7 +24,8 @@ def log_call(
         str,
         typer.Argument(
             help="A call fixture file (JSON), or a bundled fixture's name: inbound-answered, "
-            "outbound-recorded, missed."
+            "outbound-recorded, missed.",
+            autocompletion=call_fixture_names,
         ),
     ] = DEFAULT_FIXTURE,
     session_id: Annotated[

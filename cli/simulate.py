@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from appconnect.cli.completion import scenario_names
 from appconnect.cli.context import AppContext, app_context, handle_errors
 from appconnect.cli.observe import ReportOption, report_path_writable
 
@@ -24,7 +25,11 @@ def register(app: typer.Typer) -> None:
 def simulate(
     ctx: typer.Context,
     scenario: Annotated[
-        str, typer.Argument(help="A scenario file (.json/.toml) or a bundled scenario's name.")
+        str,
+        typer.Argument(
+            help="A scenario file (.json/.toml) or a bundled scenario's name.",
+            autocompletion=scenario_names,
+        ),
     ],
     step_by_step: Annotated[
         bool,
@@ -83,7 +88,7 @@ def simulate(
         from appconnect.cli.observe import write_report
         from appconnect.core.runs.report_html import scenario_report
 
-        write_report(app.terminal, report, scenario_report(run, config.trace.redact))
+        write_report(app.terminal, report, scenario_report(run, config.redaction.fields))
     if not run.ok:
         raise typer.Exit(1)
 
@@ -158,7 +163,10 @@ def scenario_schema(ctx: typer.Context) -> None:
 @scenario_group.command("show")
 @handle_errors
 def scenario_show(
-    ctx: typer.Context, name: Annotated[str, typer.Argument(help="A bundled scenario.")]
+    ctx: typer.Context,
+    name: Annotated[
+        str, typer.Argument(help="A bundled scenario.", autocompletion=scenario_names)
+    ],
 ) -> None:
     """Print a scenario as JSON (to copy and edit)."""
     from appconnect.core.runs.scenarios import load_scenario

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from appconnect.cli.completion import connector_names
 from appconnect.cli.context import app_context, handle_errors
 from appconnect.cli.observe import ReportOption, report_path_writable
 from appconnect.core.errors import BadInput
@@ -27,7 +28,9 @@ def smoke(
     connector: Annotated[
         str | None,
         typer.Option(
-            "--connector", help="Connector to check: fixture, or module:Class (default: config)."
+            "--connector",
+            help="Connector to check: fixture, or module:Class (default: config).",
+            autocompletion=connector_names,
         ),
     ] = None,
     junit: Annotated[
@@ -83,7 +86,7 @@ def smoke(
         from appconnect.cli.observe import write_report
         from appconnect.core.runs.report_html import smoke_report
 
-        write_report(terminal, report_file, smoke_report(report, config.trace.redact))
+        write_report(terminal, report_file, smoke_report(report, config.redaction.fields))
     if as_json:
         terminal.json(report.as_dict())
     else:

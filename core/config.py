@@ -214,9 +214,6 @@ class TraceConfig(_Section):
 
     #: Record and show every HTTP exchange under the connector (`--trace http` sets it).
     http: bool = False
-    #: More field names whose values are secrets, redacted in JSON and form bodies, query
-    #: parameters and headers (`ssn`, `x-tenant-secret`); the known secrets always are.
-    redact: list[str] = Field(default_factory=list)
 
 
 class ServerConfig(_Section):
@@ -258,6 +255,14 @@ def _from_env(variable: str | None, key: str) -> str | None:
     return value
 
 
+class RedactionConfig(_Section):
+    """Field names whose values are private (customer data, not only credentials): hidden in
+    HTTP traces and run reports, and scrubbed from cassettes (`--record`), wherever they
+    appear in a JSON or form body, a query or a header. One list for all three."""
+
+    fields: list[str] = Field(default_factory=list)
+
+
 class HarnessConfig(_Section):
     crm: CRMConfig = CRMConfig()
     connector: ConnectorConfig = ConnectorConfig()
@@ -268,6 +273,7 @@ class HarnessConfig(_Section):
     server: ServerConfig = ServerConfig()
     faults: FaultsConfig = FaultsConfig()
     trace: TraceConfig = TraceConfig()
+    redaction: RedactionConfig = RedactionConfig()
     #: Call plugins by entry-point name or `module:callable`, run in order (core/flows/plugins.py).
     plugins: list[str] = Field(default_factory=list)
 

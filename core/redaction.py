@@ -113,7 +113,7 @@ MAX_BODY_CHARS = 64_000
 
 class Redactor:
     """Removes secrets from an HTTP exchange: by name (headers, query and form fields, JSON
-    keys at any depth, plus the names a config adds in `[trace] redact`), by shape (JWTs,
+    keys at any depth, plus the names a config adds in `[redaction] fields`), by shape (JWTs,
     URL userinfo, `Authorization` schemes' credentials) and by value (every secret the
     harness holds, found anywhere in text, also Base64-encoded as Basic auth carries it).
     """
@@ -219,3 +219,8 @@ class Redactor:
 
 def _fold(name: str) -> str:
     return name.replace("-", "").replace("_", "").lower()
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a query parameter or header named `name` carries a credential."""
+    return bool(_SECRET_PARAM.search(name))

@@ -118,7 +118,7 @@ def insightly(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         Path("appconnect.toml").write_text(
             f'[connector]\nname = "{INSIGHTLY_PROXY}"\n'
             f'[crm]\nurl = "{url}"\napi_key_env = "INSIGHTLY_API_KEY"\n'
-            '[trace]\nredact = ["PHONE"]\n'
+            '[redaction]\nfields = ["PHONE"]\n'
         )
         yield url
 

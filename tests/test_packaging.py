@@ -41,6 +41,11 @@ def test_wheel_has_one_top_level_package_and_its_data(wheel: Path) -> None:
         "appconnect/fixtures/scenarios/answered-inbound.json",
         "appconnect/fixtures/scenarios/crm-user-edits.toml",
         "appconnect/fixtures/manifests/fixture.json",
+        # `connector new`'s templates, hidden names (dot-*) and nested folders included
+        "appconnect/core/scaffold/templates/common/dot-gitignore.tmpl",
+        "appconnect/core/scaffold/templates/python/dot-github/workflows/smoke.yml.tmpl",
+        "appconnect/core/scaffold/templates/python/%%module/connector.py.tmpl",
+        "appconnect/core/scaffold/templates/node/scripts/smoke.py.tmpl",
     ):
         assert expected in names, expected
     assert not any(name.startswith("appconnect/tests/") for name in names)

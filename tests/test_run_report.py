@@ -237,7 +237,7 @@ def test_a_passing_run_shows_no_failure_colours(run: Run, tmp_path: Path) -> Non
 
 
 def test_configured_names_are_hidden_in_calls_and_exchanges_alike(run: Run) -> None:
-    Path("appconnect.toml").write_text('[trace]\nredact = ["phone", "phoneNumber"]\n')
+    Path("appconnect.toml").write_text('[redaction]\nfields = ["phone", "phoneNumber"]\n')
     assert run("simulate", "answered-inbound", "--report", "r.html").exit_code == 0
     html = Path("r.html").read_text()
     assert "findContact" in html and "phone=***" in html

@@ -57,7 +57,7 @@ class RunReport:
 
 
 def scenario_report(run: ScenarioRun, redact_names: Sequence[str] = ()) -> RunReport:
-    """The report of a scenario run; `redact_names` (the config's `[trace] redact`) are hidden
+    """The report of a scenario run; `redact_names` (the config's `[redaction] fields`) are hidden
     in the interface calls too, as the HTTP trace hid them in the exchanges."""
     hide = Redactor(redact_names).data
     rows = []

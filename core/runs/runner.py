@@ -310,7 +310,10 @@ def run_scenario(
     with opened:
         outlives = not opened.ephemeral
         if not session_suffix and sandbox and outlives:
-            session_suffix = f"-{secrets.token_hex(3)}"
+            from appconnect.core.transports.cassette import stable_value
+
+            suffix = stable_value("scenario.session_suffix", lambda: secrets.token_hex(3))
+            session_suffix = f"-{suffix}"
         runner = ScenarioRunner(
             opened, call=scenario.call, settings=scenario.settings, session_suffix=session_suffix
         )

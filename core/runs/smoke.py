@@ -382,7 +382,10 @@ def run_smoke(
     target: Literal["embedded", "server"] = "embedded",
     config_path: Path | None = None,
 ) -> SmokeReport:
-    run_id = run_id or secrets.token_hex(3)
+    from appconnect.core.transports.cassette import stable_value
+
+    # Kept in a cassette (--record) so a replayed smoke sends the same session ids.
+    run_id = run_id or stable_value("smoke.run_id", lambda: secrets.token_hex(3))
     opened = open_target(
         config, kind=target, home=home, config_path=config_path, sandbox=True, transport=transport
     )

@@ -136,12 +136,12 @@ def traced(
     config: HarnessConfig,
     secrets_now: Callable[[], Iterable[str | None]],
 ) -> tuple[HttpTrace, HttpTraceTransport]:
-    """A trace of `inner`, redacting the config's secrets, `[trace] redact`'s names and what
+    """A trace of `inner`, redacting the config's secrets, the `[redaction] fields` names and what
     `secrets_now` holds at each exchange (a target's tokens change during a run)."""
     held = known_secrets(config)
 
     def known() -> list[str | None]:
         return [*held, *secrets_now()]
 
-    trace = HttpTrace(Redactor(config.trace.redact, known))
+    trace = HttpTrace(Redactor(config.redaction.fields, known))
     return trace, HttpTraceTransport(inner, trace)
