@@ -127,7 +127,7 @@ def run_load(
     try:
         with _server(config, work, options, config_dir) as (target, crm_count):
             guard_host(target.config.server.url, options.allow_remote, "server.url")
-            target.database_path()  # the verdict reads the server's callLogs: say so now
+            target.database()  # the verdict reads the server's callLogs: say so now
             plan = _plan(target, options, steps, work)
             plan_file = work / "plan.json"
             descriptor = os.open(plan_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
