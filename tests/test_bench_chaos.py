@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import Result
@@ -52,9 +54,20 @@ def test_the_kill_run_finds_lost_updates_when_updates_are_not_serialised(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Main's update flow (no per-session lock): the concurrent AI notes lose changes."""
+    from appconnect.core.flows import update
     from appconnect.core.store import intents
 
     monkeypatch.setattr(intents, "_try_take", lambda store, lock, interface: True)
+    real_fetch = update.fetch_call_log
+
+    def slow_fetch(*args: Any) -> Any:
+        # Widen the read-compose-write window (the forked workers inherit this), so the
+        # neighbours' updates overlap in every run, not only on a lucky schedule.
+        found = real_fetch(*args)
+        time.sleep(0.05)
+        return found
+
+    monkeypatch.setattr(update, "fetch_call_log", slow_fetch)
     report = run_bench(
         HarnessConfig(), home=home, lifecycles=40, concurrency=2, kill_rate=0.2
     ).as_dict()
