@@ -34,17 +34,11 @@ def upsert_call_disposition(
     if upsert is None:
         return failure(warning("Not supported", 2000), record=row)
     # Serialised with the log's other updates (store.intents); no body to journal.
-    lock = intents.acquire(
-        pipeline.store,
-        pipeline.platform,
-        row.thirdPartyLogId,
-        row.sessionId,
+    with intents.held(
+        pipeline.store, pipeline.platform, row.thirdPartyLogId, row.sessionId,
         "upsertCallDisposition",
-    )
-    try:
+    ) as lock:  # fmt: skip
         return _upsert_locked(pipeline, body, row, user, upsert, lock)
-    finally:
-        intents.release(pipeline.store, lock)
 
 
 def _upsert_locked(

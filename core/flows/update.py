@@ -49,13 +49,10 @@ def update_call_log(pipeline: Pipeline, body: Mapping[str, Any], identity: Ident
 
     # Updates of one log are serialised from here to the store write (store.intents): a
     # locked store fails here, before any CRM call.
-    lock = intents.acquire(
+    with intents.held(
         pipeline.store, pipeline.platform, row.thirdPartyLogId, row.sessionId, "updateCallLog"
-    )
-    try:
+    ) as lock:
         return _update_locked(pipeline, body, identity, row, user, lock)
-    finally:
-        intents.release(pipeline.store, lock)
 
 
 def _update_locked(

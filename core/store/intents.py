@@ -22,6 +22,8 @@ import os
 import random
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -117,6 +119,18 @@ def complete(store: Store, lock: UpdateLock, composed: ComposedBody | None) -> N
             (lock.platform, lock.thirdPartyLogId, lock.token),
         )
     lock.done = True
+
+
+@contextmanager
+def held(
+    store: Store, platform: str, log_id: str, session_id: str, interface: str
+) -> Iterator[UpdateLock]:
+    """The log's update lock from `acquire` to `release`, whatever happens in between."""
+    lock = acquire(store, platform, log_id, session_id, interface)
+    try:
+        yield lock
+    finally:
+        release(store, lock)
 
 
 def release(store: Store, lock: UpdateLock) -> None:
