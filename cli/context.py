@@ -107,7 +107,8 @@ class AppContext:
         return self.config_and_path()[0]
 
     def config_and_path(self) -> tuple[HarnessConfig, Path | None]:
-        from appconnect.core.config import config_warnings, load_config
+        from appconnect.core.config import load_config
+        from appconnect.core.config_secrets import config_warnings
 
         config, path = load_config(self.config)
         if path is not None:

@@ -7,7 +7,6 @@ against the embedded fixture CRM. Unknown keys and wrong types are errors naming
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -24,7 +23,6 @@ from pydantic import (
 from appconnect.core.errors import ConfigError
 from appconnect.core.flows.oauth import GivenTokens
 from appconnect.core.home import CONFIG_ENV
-from appconnect.core.redaction import url_has_secret
 from appconnect.core.user_files import (
     Identifier,
     OptionalIdentifier,
@@ -325,81 +323,6 @@ def _with_env_hash_key(config: HarnessConfig) -> HarnessConfig:
             f"environment variable {identity.hash_key_env} is not set", "identity.hash_key_env"
         )
     return config.model_copy(update={"identity": identity.model_copy(update={"hash_key": value})})
-
-
-def config_warnings(path: Path, config: HarnessConfig) -> list[str]:
-    """Warnings about the config file itself: today, a secret in a file others can read.
-
-    Pure apart from one stat(); the CLI prints each as `Warning: ...`.
-    """
-    held = file_secrets(config)
-    if not held or os.name == "nt":  # Windows has no group/other mode bits to check
-        return []
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return []
-    bits = (("group", stat.S_IRGRP), ("others", stat.S_IROTH))
-    readers = [who for who, bit in bits if mode & bit]
-    if not readers:
-        return []
-    # A URL's credentials have no *_env key: they move out of the URL (into api_key_env).
-    ways = [f"{key}_env" for key in held if not key.endswith((".url", ".database"))]
-    if any(key.endswith(".url") for key in held):
-        ways.append("a URL without credentials")
-    if "server.database" in held:  # the server's own .env holds its DATABASE_URL already
-        ways.append("server.env_file")
-    return [
-        f"{path.name} holds a secret ({', '.join(held)}) and is readable by "
-        f"{' and '.join(readers)} (chmod 600 {shown(path)}, or use {' / '.join(ways)})"
-    ]
-
-
-def file_secrets(config: HarnessConfig) -> list[str]:
-    """The config keys whose secret values were written in the file (not taken from env)."""
-    held = []
-    if url_has_secret(config.crm.url):  # http://user:password@... or ?token=...
-        held.append("crm.url")
-    if config.crm.api_key:
-        held.append("crm.api_key")
-    if config.identity.hash_key and config.identity.hash_key_env is None:
-        held.append("identity.hash_key")
-    if config.crm.oauth_client_secret:
-        held.append("crm.oauth_client_secret")
-    for key in ("oauth_access_token", "oauth_refresh_token"):
-        if getattr(config.crm, key):
-            held.append(f"crm.{key}")
-    if config.server.api_key:
-        held.append("server.api_key")
-    if url_has_secret(config.server.url):
-        held.append("server.url")
-    if url_has_secret(config.server.database):  # postgres://user:password@host/db
-        held.append("server.database")
-    return held
-
-
-def known_secrets(config: HarnessConfig) -> list[str]:
-    """Every secret value the config holds or names in the environment (for redaction);
-    one that cannot be read (an unset variable) is left out, not an error here."""
-    found: list[str | None] = []
-    readers = (
-        config.crm.resolved_api_key,
-        config.server.resolved_api_key,
-        config.server.resolved_secret,
-    )
-    for read in readers:
-        try:
-            found.append(read())
-        except ConfigError:
-            continue
-    try:
-        client, tokens = config.crm.resolved_oauth_client(), config.crm.resolved_oauth_tokens()
-    except ConfigError:
-        client, tokens = None, None
-    found += [client[1] if client else None, config.identity.hash_key]
-    if tokens is not None:
-        found += [tokens.access_token, tokens.refresh_token]
-    return [value for value in found if value]
 
 
 def _first_problem(exc: ValidationError) -> str:

@@ -18,7 +18,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from appconnect.cli import app
-from appconnect.core.config import config_warnings, file_secrets, load_config, parse_config
+from appconnect.core.config import load_config, parse_config
+from appconnect.core.config_secrets import config_warnings, file_secrets
 from appconnect.core.errors import ConfigError
 from appconnect.core.home import FIXTURE_CRM_NAME
 from appconnect.core.runs.scenarios import bundled_scenarios

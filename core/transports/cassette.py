@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from appconnect.core.config import HarnessConfig
-from appconnect.core.errors import BadInput, ConfigError, HarnessError
+from appconnect.core.config_secrets import known_secrets
+from appconnect.core.errors import BadInput, HarnessError
 from appconnect.core.transports.scrub import Scrubber
 from appconnect.core.user_files import shown
 
@@ -69,30 +70,6 @@ class CassetteRun:
     #: Requests recorded (record) or answered from the cassette (replay), after the run.
     requests: int = 0
     misses: list[str] = field(default_factory=list)
-
-
-def known_secrets(config: HarnessConfig) -> list[str]:
-    """Every secret value the config gives the harness (unset variables skipped)."""
-    crm, found = config.crm, []
-    for read in (
-        crm.resolved_api_key,
-        lambda: (crm.resolved_oauth_client() or ("", ""))[1],
-        lambda: _tokens(config),
-        config.server.resolved_api_key,
-        config.server.resolved_secret,
-    ):
-        try:
-            value = read()
-        except ConfigError:
-            continue
-        found.extend(value if isinstance(value, list) else [value or ""])
-    found.append(config.identity.hash_key)
-    return [value for value in found if value]
-
-
-def _tokens(config: HarnessConfig) -> list[str]:
-    given = config.crm.resolved_oauth_tokens()
-    return [given.access_token, given.refresh_token] if given else []
 
 
 def scrubber_for(config: HarnessConfig) -> Scrubber:

@@ -16,7 +16,8 @@ from typing import Any
 
 import httpx
 
-from appconnect.core.config import HarnessConfig, known_secrets
+from appconnect.core.config import HarnessConfig
+from appconnect.core.config_secrets import known_secrets
 from appconnect.core.redaction import Redactor
 from appconnect.core.transports.scope import current_scope
 
