@@ -11,9 +11,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from appconnect.connectors.errors import CRMError
+
+if TYPE_CHECKING:
+    from appconnect.core.config import RetryConfig
 
 T = TypeVar("T")
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -42,6 +45,13 @@ class RetryPolicy:
 
 
 NO_RETRY = RetryPolicy(attempts=1)
+
+
+def configured_policy(retries: RetryConfig) -> RetryPolicy:
+    """The config's `[retries]` as the pipeline's policy."""
+    return RetryPolicy(
+        attempts=retries.attempts, base_delay=retries.base_delay, max_delay=retries.max_delay
+    )
 
 
 def retrying(

@@ -34,7 +34,7 @@ from appconnect.core.flows.identity import Identity, resolve_identity
 from appconnect.core.flows.oauth import fresh_user
 from appconnect.core.flows.pipeline import FlowResult, Pipeline
 from appconnect.core.flows.plugins import load_plugins
-from appconnect.core.flows.retry import RetryPolicy
+from appconnect.core.flows.retry import configured_policy
 from appconnect.core.flows.trace import InterfaceCall
 from appconnect.core.flows.update import update_call_log
 from appconnect.core.home import db_path, harness_home
@@ -50,7 +50,7 @@ from appconnect.core.targets.fixture_crm import (
     fixture_transport,
 )
 from appconnect.core.targets.login import Login
-from appconnect.core.transports.faults import FaultPlan, FaultSpecError, FaultTransport
+from appconnect.core.transports.faults import FaultPlan, FaultTransport, configured_plan
 
 if TYPE_CHECKING:
     from appconnect.core.checks.interfaces import CheckOptions, CheckReport
@@ -59,15 +59,6 @@ if TYPE_CHECKING:
     from appconnect.core.transports.http_trace import HttpTrace
 
 EMBEDDED_CRM_URL = "http://fixture-crm.embedded"
-
-
-def fault_plan(config: HarnessConfig) -> FaultPlan:
-    """The config's `[faults]` as a plan; a bad rule is a config error naming it."""
-    faults = config.faults
-    try:
-        return FaultPlan.from_specs(faults.rules, rate=faults.rate, seed=faults.seed)
-    except FaultSpecError as exc:
-        raise ConfigError(str(exc), "faults.rules") from None
 
 
 class EmbeddedTarget(Target):
@@ -88,7 +79,7 @@ class EmbeddedTarget(Target):
     ) -> None:
         self.config = config
         #: Faults injected under the connector: the config's, plus what scenario steps add.
-        self._faults = faults or fault_plan(config)
+        self._faults = faults or configured_plan(config.faults)
         self.home = home
         self.config_path = config_path
         self._transport = transport
@@ -254,13 +245,6 @@ class EmbeddedTarget(Target):
             "OAuth needs crm.oauth_client_id and crm.oauth_client_secret(_env)", "crm"
         )
 
-    @property
-    def pipeline_retry(self) -> RetryPolicy:
-        retries = self.config.retries
-        return RetryPolicy(
-            attempts=retries.attempts, base_delay=retries.base_delay, max_delay=retries.max_delay
-        )
-
     def _login(self) -> Login:
         return Login(
             self.config,
@@ -269,7 +253,7 @@ class EmbeddedTarget(Target):
             lambda: self.client,
             self.platform,
             self.crm_url,
-            self.pipeline_retry,
+            configured_policy(self.config.retries),
             self._api_key,
         )
 
@@ -283,7 +267,7 @@ class EmbeddedTarget(Target):
                 platform=self.platform,
                 plugins=load_plugins(self.config.plugins),
                 use_cache=self.config.app_connect.use_cache,
-                retry=self.pipeline_retry,
+                retry=configured_policy(self.config.retries),
             )
             if self.connector.get_auth_type() == "oauth":
                 connector, store, client = self.connector, self.store, self.client
