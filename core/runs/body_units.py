@@ -3,13 +3,15 @@ and an HTML body's lines once its tags are read (`<br>`, `<li>`, `<p>` end a lin
 is kept as Markdown's `**`, so a label reads the same in every format).
 
 Smoke judges "an update kept what it was not meant to change" on these units, grouped by
-the composed section they belong to, so a one-line HTML body is checked section by section.
+the composed section they belong to, so a one-line HTML body is checked section by section;
+and on the CRM record's own fields, where an update must not move the call's date.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from typing import Any
 
 _BREAKS = re.compile(r"<\s*(?:br|/p|/li|/div|/h\d|/tr|hr)\b[^>]*>", re.IGNORECASE)
 _OPENERS = re.compile(r"<\s*(?:p|li|div|h\d|tr|ul|ol)\b[^>]*>", re.IGNORECASE)
@@ -89,3 +91,22 @@ def dropped_units(before: str, after: str, changing: tuple[str, ...]) -> list[tu
         if current not in rewritten and unit not in kept:
             missing.append((current or "body", unit))
     return missing
+
+
+def moved_dates(before: dict[str, Any], after: dict[str, Any], day: str) -> str:
+    """A field of the CRM record that held the call's date before an update and another
+    value after it (`FIELD 'old' -> 'new'`), or "". The date lives in record fields the
+    composed body does not show; an update that sends "now" there moves the call."""
+    if not day:
+        return ""
+    for key, value in before.items():
+        is_call_date = isinstance(value, str) and _DATE.match(value) and value.startswith(day)
+        if is_call_date and after.get(key, value) != value:
+            return f"{key} {value!r} -> {after.get(key)!r}"
+    return ""
+
+
+#: A date or date-time field's value (`2024-01-15`, `2024-01-15T10:30:00Z`, `… 10:30:00`).
+_DATE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$"
+)

@@ -15,7 +15,6 @@ reports precisely what it left.
 
 from __future__ import annotations
 
-import re
 import secrets
 import time
 from collections.abc import Callable
@@ -27,7 +26,7 @@ from appconnect.connectors.errors import CRMError
 from appconnect.core.config import HarnessConfig
 from appconnect.core.errors import ConfigError, HarnessError
 from appconnect.core.flows.trace import InterfaceCall
-from appconnect.core.runs.body_units import dropped_units
+from appconnect.core.runs.body_units import dropped_units, moved_dates
 from appconnect.core.runs.runner import ScenarioRunner, StepResult
 from appconnect.core.runs.scenarios import (
     CrmEditStep,
@@ -316,7 +315,7 @@ class Smoke:
             raise _Failed(
                 f"the update dropped {first!r} from CRM log {log_id} (sections: {sections})"
             )
-        moved = _moved_dates(before.raw, after.raw, self._call_date())
+        moved = moved_dates(before.raw, after.raw, self._call_date())
         if moved:
             raise _Failed(f"the update moved the call's date in CRM log {log_id}: {moved}")
 
@@ -345,25 +344,6 @@ class Smoke:
     def cleanup(self) -> list[str]:
         """Delete what smoke created; return what could not be deleted (still in the CRM)."""
         return self.target.delete_crm_logs(self.created)
-
-
-def _moved_dates(before: dict[str, Any], after: dict[str, Any], day: str) -> str:
-    """A field of the CRM record that held the call's date before an update and another
-    value after it (`FIELD 'old' -> 'new'`), or "". The date lives in record fields the
-    composed body does not show; an update that sends "now" there moves the call."""
-    if not day:
-        return ""
-    for key, value in before.items():
-        is_call_date = isinstance(value, str) and _DATE.match(value) and value.startswith(day)
-        if is_call_date and after.get(key, value) != value:
-            return f"{key} {value!r} -> {after.get(key)!r}"
-    return ""
-
-
-#: A date or date-time field's value (`2024-01-15`, `2024-01-15T10:30:00Z`, `… 10:30:00`).
-_DATE = re.compile(
-    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$"
-)
 
 
 def _raised(exc: Exception) -> str:
