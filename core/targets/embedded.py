@@ -15,12 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from appconnect.connectors.contract import (
-    CallLogRecord,
-    Connector,
-    User,
-    implemented_interfaces,
-)
+from appconnect.connectors.contract import CallLogRecord, Connector, User, implemented_interfaces
 from appconnect.connectors.errors import CRMError
 from appconnect.connectors.registry import ConnectorNotFound, build_connector
 from appconnect.core.compose.composer import is_composable
